@@ -63,6 +63,10 @@ class Issue:
 class ValidationReport:
     source: str
     issues: list[Issue] = field(default_factory=list)
+    # (severity, table, rule) -> findings beyond those listed in `issues` (long lists are capped)
+    unlisted: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # table -> distinct rows excluded (a row may break several rules)
+    quarantined_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def fatal(self) -> list[Issue]:
@@ -82,7 +86,7 @@ class ValidationReport:
 
     def counts(self) -> dict[tuple[str, str, str], int]:
         """(severity, table, rule) -> count, sorted."""
-        out: dict[tuple[str, str, str], int] = {}
+        out: dict[tuple[str, str, str], int] = dict(self.unlisted)
         for i in self.issues:
             key = (i.severity, i.table, i.rule)
             out[key] = out.get(key, 0) + 1

@@ -1,0 +1,82 @@
+"""Sources: where tsdash reads cases from.
+
+>>> from tsdash.config import Settings
+>>> describe_source(Settings().with_source("postgresql+psycopg://lead:pw@db/cases"))
+'postgresql+psycopg://lead:***@db/cases'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from tsdash.config import Settings
+from tsdash.dataset import Dataset
+from tsdash.sources.read import SourceError, describe, is_url, make_engine, read_source
+from tsdash.validate import validate_tables
+
+__all__ = ["SourceError", "load_dataset", "describe_source", "data_version", "validate_source"]
+
+
+def describe_source(settings: Settings) -> str:
+    """Human label of the configured source (password masked)."""
+    return describe(settings.source)
+
+
+def validate_source(settings: Settings) -> Dataset:
+    """Read and validate; never raises for data problems (they are in ``ds.report``).
+
+    Raises :class:`SourceError` only when the source itself cannot be opened.
+    """
+    raw = read_source(settings.source)
+    return validate_tables(raw, settings.source, settings.sla, describe_source(settings))
+
+
+def load_dataset(settings: Settings) -> Dataset:
+    """The validated dataset; raises :class:`SourceError` when the data is not usable
+    (the message lists the fatal problems and their fixes)."""
+    ds = validate_source(settings)
+    if ds.report.fatal:
+        raise SourceError("\n".join(i.message for i in ds.report.fatal))
+    return ds
+
+
+def data_version(settings: Settings) -> str:
+    """A cheap fingerprint that changes when the source's data changes.
+
+    Files: sizes and modification times. Databases: row count and latest timestamps of cases.
+    """
+    loc = settings.source.location
+    h = hashlib.sha1()
+    if loc.startswith("sqlite:///") or not is_url(loc):
+        path = Path(loc[len("sqlite:///") :] if is_url(loc) else loc)
+        files = [path, Path(str(path) + "-wal")] if path.is_file() or is_url(loc) else sorted(path.rglob("*"))
+        for f in files:
+            try:
+                st = os.stat(f)
+            except OSError:
+                continue
+            h.update(f"{f}:{st.st_size}:{st.st_mtime_ns};".encode())
+        return h.hexdigest()[:16]
+    from sqlalchemy import text
+
+    engine = make_engine(settings.source)
+    table = settings.source.table_name("cases")
+    cols = settings.source.columns.get("cases", {})
+    created, resolved = cols.get("created_at", "created_at"), cols.get("resolved_at", "resolved_at")
+    try:
+        with engine.connect() as conn:
+            q = conn.dialect.identifier_preparer
+            t = (q.quote(settings.source.db_schema) + "." if settings.source.db_schema else "") + q.quote(table)
+            row = conn.execute(
+                text(f"SELECT count(*), max({q.quote(created)}), max({q.quote(resolved)}) FROM {t}")
+            ).one()
+    except Exception as exc:
+        from tsdash.sources.read import _friendly_db_error
+
+        raise SourceError(_friendly_db_error(settings.source, exc)) from None
+    finally:
+        engine.dispose()
+    h.update(repr(tuple(row)).encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,44 @@
+# tsdash — `make run` to start the dashboard, `make test` to run the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+DB     := data/tsdash.sqlite
+PORT   ?= 8501
+
+.PHONY: install run demo test test-fast bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The demo database is generated (never downloaded) when it is missing.
+$(DB): | $(STAMP)
+	$(PY) -m tsdash.cli demo --out $(DB)
+
+run: $(STAMP) $(DB)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
+
+# Regenerate the demo data anchored to the current time.
+demo: $(STAMP)
+	$(PY) -m tsdash.cli demo --out $(DB)
+
+test: $(STAMP) $(DB)
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not browser"
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks app.py pages
+	$(PY) -m ruff format --check src tests benchmarks app.py pages
+
+clean:
+	rm -rf $(VENV) $(DB) tests/artifacts .pytest_cache

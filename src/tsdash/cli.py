@@ -1,0 +1,159 @@
+"""The ``tsdash`` command line.
+
+Subcommands: ``validate``, ``demo``, ``metrics``, ``run``. Imports stay lean: Streamlit and
+Plotly are never imported on the CLI path (``run`` starts Streamlit in a subprocess).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from tsdash.config import ConfigError, Settings, load_settings
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+
+def _settings(source: str | None) -> Settings:
+    settings = load_settings()
+    if source:
+        loc = source
+        if "://" not in loc:
+            p = Path(loc)
+            if p.suffix in (".sqlite", ".db", ".sqlite3"):
+                loc = f"sqlite:///{p.resolve()}"
+            else:
+                loc = str(p.resolve())
+        settings = settings.with_source(loc)
+    return settings
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from tsdash.sources import SourceError, validate_source
+    from tsdash.validate import format_report
+
+    settings = _settings(args.source)
+    try:
+        ds = validate_source(settings)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    rep = ds.report
+    if args.format == "json":
+        doc = {
+            "source": rep.source,
+            "usable": rep.usable,
+            "issues": [i.as_dict() for i in rep.issues],
+            "counts": [
+                {"severity": s, "table": t, "rule": r, "count": n} for (s, t, r), n in rep.counts().items()
+            ],
+            "rows": {t: ds.table(t).height for t in ("cases", "agents", "qa_reviews", "qa_criteria", "events", "shifts")},
+            "excluded_rows": rep.quarantined_rows,
+        }
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        print(format_report(rep))
+    return EXIT_OK if rep.usable else EXIT_DATA
+
+
+def _parse_now(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tsdash.demo import generate_to
+
+    out = args.out or load_settings().source.location
+    if "://" not in out and Path(out).suffix in (".sqlite", ".db", ".sqlite3"):
+        out = f"sqlite:///{Path(out).resolve()}"
+    try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"error: --now {args.now!r} is not an ISO timestamp (e.g. 2026-11-24T18:00:00Z)", file=sys.stderr)
+        return EXIT_USAGE
+    counts = generate_to(out, days=args.days, agents=args.agents, cases=args.cases, seed=args.seed, now=now)
+    from tsdash.config import mask_url
+
+    summary = ", ".join(f"{n:,} {t}" for t, n in counts.items())
+    print(f"demo data written to {mask_url(out)}: {summary}")
+    return EXIT_OK
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from tsdash.metrics import cli as metrics_cli
+    from tsdash.sources import SourceError, load_dataset
+
+    def loader(source: str | None, _tz: str | None = None):
+        try:
+            return load_dataset(_settings(source))
+        except SourceError as exc:
+            raise SystemExit(_fail(str(exc).splitlines()[0], EXIT_DATA)) from None
+
+    return metrics_cli.run(args, loader)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
+    return subprocess.call(cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tsdash", description="Operations dashboard for Trust & Safety teams.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a source against the data contract")
+    v.add_argument("--source", help="folder of CSV/Parquet files, .sqlite file or SQLAlchemy URL (default: configured)")
+    v.add_argument("--format", choices=("text", "json"), default="text")
+    v.set_defaults(func=cmd_validate)
+
+    d = sub.add_parser("demo", help="generate the demo dataset")
+    d.add_argument("--out", help="SQLite file, SQLAlchemy URL or folder (default: the configured source)")
+    d.add_argument("--days", type=int, default=90)
+    d.add_argument("--agents", type=int, default=36)
+    d.add_argument("--cases", type=int, default=None, help="total cases (default: realistic for the agent count)")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--now", help="anchor time, ISO 8601 (default: now)")
+    d.set_defaults(func=cmd_demo)
+
+    m = sub.add_parser("metrics", help="print a metric table (CSV, JSON or a text table)")
+    try:
+        from tsdash.metrics import cli as metrics_cli
+
+        metrics_cli.add_arguments(m)
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    m.set_defaults(func=cmd_metrics)
+
+    r = sub.add_parser("run", help="start the dashboard")
+    r.add_argument("--port", type=int, default=8501)
+    r.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except BrokenPipeError:  # `tsdash metrics ... | head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Reading raw tables from a source: a folder of CSV/Parquet files, or any SQLAlchemy URL.
+
+Readers return :class:`RawTable` objects: the frame exactly as the source holds it (CSV cells
+as text), plus where it came from, so that validation can name the file or table in its
+messages. Typing, renaming and the rules live in :mod:`tsdash.validate`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from tsdash.config import SourceConfig, mask_url
+from tsdash.schema import CONTRACT, TABLE_NAMES
+
+
+class SourceError(Exception):
+    """The source cannot be read at all (bad URL, unreachable database, unreadable file)."""
+
+
+@dataclass
+class RawTable:
+    name: str  # contract table name
+    origin: str  # "cases.csv", "table cases in sqlite:///...", shown in messages
+    frame: pl.DataFrame | None  # None when the file could not be read (see error)
+    error: str | None = None
+    text_cells: bool = False  # True for CSV: every cell is text
+    first_row_line: int = 1  # line number of data row 1 in the file (2 for CSV with a header)
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def describe(cfg: SourceConfig) -> str:
+    """Human label of the source, password masked."""
+    if is_url(cfg.location):
+        return mask_url(cfg.location)
+    return f"folder {cfg.location}"
+
+
+# ---------------------------------------------------------------- folders
+
+
+def _candidates(folder: Path, name: str) -> list[Path]:
+    out: list[Path] = []
+    for ext in (".parquet", ".pq", ".csv", ".tsv", ".csv.gz"):
+        p = folder / f"{name}{ext}"
+        if p.exists():
+            out.append(p)
+    d = folder / name
+    if d.is_dir():
+        out.append(d)
+    return out
+
+
+def _read_csv(path: Path, cfg: SourceConfig) -> pl.DataFrame:
+    sep = "\t" if path.suffix == ".tsv" else ","
+    return pl.read_csv(
+        path,
+        separator=sep,
+        infer_schema=False,  # every cell as text: validation parses and reports per row
+        null_values=list(cfg.null_values) or None,
+        truncate_ragged_lines=False,
+    )
+
+
+def _read_parquet_dir(path: Path) -> pl.DataFrame:
+    files = sorted(glob.glob(str(path / "**" / "*.parquet"), recursive=True))
+    if not files:
+        files = sorted(glob.glob(str(path / "**" / "*.csv"), recursive=True))
+        if not files:
+            raise SourceError(f"folder {path} holds no .parquet or .csv files")
+        return pl.concat([pl.read_csv(f, infer_schema=False) for f in files], how="diagonal")
+    return pl.scan_parquet(str(path / "**" / "*.parquet"), hive_partitioning=True).collect()
+
+
+def read_folder(cfg: SourceConfig) -> dict[str, RawTable]:
+    folder = Path(cfg.location)
+    if not folder.exists():
+        raise SourceError(
+            f"Source folder {folder} does not exist. Set TSDASH_SOURCE or [source] path in tsdash.toml "
+            "to a folder holding cases.csv/agents.csv (or .parquet), or run `tsdash demo --out FOLDER`."
+        )
+    if not folder.is_dir():
+        raise SourceError(f"Source {folder} is a file, not a folder of table files or a database URL.")
+    out: dict[str, RawTable] = {}
+    for table in TABLE_NAMES:
+        name = cfg.table_name(table)
+        found = _candidates(folder, name)
+        if not found:
+            matches = sorted(glob.glob(str(folder / f"{name}*.parquet")) + glob.glob(str(folder / f"{name}*.csv")))
+            if matches:
+                found = [Path(m) for m in matches]
+        if not found:
+            continue
+        path = found[0]
+        label = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
+        try:
+            if path.is_dir():
+                frame, text = _read_parquet_dir(path), False
+            elif len(found) > 1 and all(p.suffix in (".parquet", ".pq") for p in found):
+                frame, text = pl.concat([pl.read_parquet(p) for p in found], how="diagonal_relaxed"), False
+            elif path.suffix in (".parquet", ".pq"):
+                frame, text = pl.read_parquet(path), False
+            else:
+                frame, text = _read_csv(path, cfg), True
+        except SourceError as exc:
+            out[table] = RawTable(table, label, None, str(exc))
+            continue
+        except (pl.exceptions.PolarsError, OSError, ValueError, pa.ArrowException) as exc:  # unreadable file
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            out[table] = RawTable(table, label, None, f"cannot be read ({reason})")
+            continue
+        out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
+    return out
+
+
+# ---------------------------------------------------------------- SQL
+
+
+def sqlalchemy_url(cfg: SourceConfig) -> str:
+    """The URL to open: SQLite files read-only (``mode=ro``)."""
+    url = cfg.location
+    if url.startswith("sqlite:///") and "mode=ro" not in url:
+        path = url[len("sqlite:///") :]
+        if path and path != ":memory:":
+            return f"sqlite:///file:{path}?mode=ro&uri=true"
+    return url
+
+
+def make_engine(cfg: SourceConfig):
+    """A read-only SQLAlchemy engine for the source."""
+    from sqlalchemy import create_engine, event
+
+    url = sqlalchemy_url(cfg)
+    kwargs: dict = {}
+    if url.startswith("sqlite:") and "mode=ro" in url:
+        path = url.split("file:", 1)[1].split("?", 1)[0]
+        if not os.path.exists(path):
+            raise SourceError(
+                f"SQLite file {path} does not exist. Run `make demo` (or `tsdash demo --out {path}`) "
+                "to create the demo database, or point TSDASH_SOURCE at your data."
+            )
+    if url.startswith("postgresql"):
+        ms = int(cfg.statement_timeout_s * 1000)
+        kwargs["connect_args"] = {
+            "options": f"-c default_transaction_read_only=on -c statement_timeout={ms} -c TimeZone=UTC",
+            "connect_timeout": 5,
+        }
+    try:
+        engine = create_engine(url, **kwargs)
+    except Exception as exc:
+        raise SourceError(f"{mask_url(cfg.location)}: not a usable database URL ({exc}).") from None
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _ro(dbapi_conn, _):  # belt and braces besides mode=ro
+            dbapi_conn.execute("PRAGMA query_only = ON")
+
+    return engine
+
+
+def _friendly_db_error(cfg: SourceConfig, exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = text.lower()
+    where = mask_url(cfg.location)
+    if "password authentication failed" in low or "access denied" in low:
+        return f"{where}: the database refused the user name or password. Check the credentials in .streamlit/secrets.toml [connections.tsdash] or TSDASH_DATABASE_URL."
+    if "could not translate host" in low or "connection refused" in low or "timeout expired" in low or "could not connect" in low:
+        return f"{where}: the database server cannot be reached ({text}). Check host and port, and that the server is running."
+    if "does not exist" in low and "database" in low:
+        return f"{where}: {text}. Check the database name in the URL."
+    if "canceling statement due to statement timeout" in low:
+        return f"{where}: a query took longer than the statement timeout ({cfg.statement_timeout_s:g} s). Narrow the date window or raise [source] statement_timeout_s."
+    return f"{where}: {text}"
+
+
+def read_sql(cfg: SourceConfig, engine=None) -> dict[str, RawTable]:
+    from sqlalchemy import MetaData, Table, inspect, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = engine or make_engine(cfg)
+    out: dict[str, RawTable] = {}
+    try:
+        with engine.connect() as conn:
+            insp = inspect(conn)
+            names = set(insp.get_table_names(schema=cfg.db_schema)) | set(insp.get_view_names(schema=cfg.db_schema))
+            for table in TABLE_NAMES:
+                name = cfg.table_name(table)
+                if name not in names:
+                    continue
+                label = f"table {cfg.db_schema + '.' if cfg.db_schema else ''}{name}"
+                t = Table(name, MetaData(), schema=cfg.db_schema, autoload_with=conn)
+                frame = pl.read_database(select(t), conn, infer_schema_length=None)
+                text = conn.dialect.name == "sqlite"
+                out[table] = RawTable(table, label, frame, text_cells=False)
+                if text:
+                    # SQLite keeps timestamps as text: parse them like CSV cells
+                    out[table].frame = _sqlite_text(frame, table)
+    except SourceError:
+        raise
+    except SQLAlchemyError as exc:
+        raise SourceError(_friendly_db_error(cfg, exc)) from None
+    return out
+
+
+def _sqlite_text(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    spec = CONTRACT[table]
+    casts = [
+        pl.col(c).cast(pl.String)
+        for c in frame.columns
+        if c in spec.names and spec.column(c).kind in ("datetime", "date") and frame.schema[c] != pl.String
+    ]
+    return frame.with_columns(casts) if casts else frame
+
+
+def read_source(cfg: SourceConfig) -> dict[str, RawTable]:
+    """Read every contract table the source has (absent optional tables are simply missing)."""
+    if is_url(cfg.location):
+        return read_sql(cfg)
+    return read_folder(cfg)

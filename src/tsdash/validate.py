@@ -1,0 +1,518 @@
+"""Validation with quarantine: raw source tables in, a clean :class:`~tsdash.dataset.Dataset`
+and a :class:`~tsdash.dataset.ValidationReport` out.
+
+Three outcomes (docs/DATA_CONTRACT.md):
+
+* **fatal** — the data cannot be used: a missing required table or column, an unreadable or
+  empty file, a column in which no value can be read as its type. The message names the
+  file/table, the column, the first offending row and value, and the fix.
+* **quarantine** — one row is excluded from every metric, counted and listed (table, row
+  number, id, rule): a null required value, an unreadable value, a repeated id (the first
+  occurrence is kept), a timestamp before ``created_at``, a negative handle time, a QA score
+  outside 0-100, a shift that ends before it starts.
+* **warning** — kept: an id the other table does not know, an unknown priority.
+
+Row numbers are 1-based data rows in source order (for CSV files the message adds the line
+number, which counts the header).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from tsdash.config import SLAConfig, SourceConfig
+from tsdash.dataset import Dataset, Issue, ValidationReport, normalize
+from tsdash.schema import CONTRACT, REQUIRED_TABLES, TABLE_NAMES, Column
+from tsdash.sources.read import RawTable
+
+ROW = "__tsdash_row"
+MAX_LISTED = 1000  # per (table, rule); counts stay exact
+
+RULE_TEXT = {
+    "missing_table": "required table missing",
+    "unreadable_file": "file or table cannot be read",
+    "empty_table": "required table has no rows",
+    "missing_column": "required column missing",
+    "unreadable_column": "no value in the column can be read as its type",
+    "null_required": "required value is empty",
+    "unreadable_value": "value cannot be read as the column's type",
+    "duplicate_id": "repeated id (first occurrence kept)",
+    "resolved_before_created": "resolved_at before created_at",
+    "first_response_before_created": "first_response_at before created_at",
+    "escalated_before_created": "escalated_at before created_at",
+    "negative_handle_time": "negative handle_seconds",
+    "score_out_of_range": "score outside 0-100",
+    "shift_end_before_start": "shift end before start",
+    "unknown_agent": "agent id not in agents",
+    "unknown_case": "case id not in cases",
+    "unknown_review": "review id not in qa_reviews",
+    "unknown_priority": "priority without an SLA target (default target used)",
+}
+
+_KIND_WORD = {
+    "datetime": "a timestamp",
+    "date": "a date",
+    "float": "a number",
+    "int": "a whole number",
+    "bool": "true/false",
+    "str": "text",
+}
+
+_TRUE = ("true", "t", "yes", "y", "1", "1.0")
+_FALSE = ("false", "f", "no", "n", "0", "0.0")
+
+
+@dataclass
+class _Ctx:
+    raw: RawTable
+    cfg: SourceConfig
+    report: ValidationReport
+
+    def where(self, row: int | None = None) -> str:
+        if row is None:
+            return self.raw.origin
+        if self.raw.first_row_line != 1:
+            return f"{self.raw.origin}, row {row} (line {row + self.raw.first_row_line - 1})"
+        return f"{self.raw.origin}, row {row}"
+
+    def fatal(self, rule: str, message: str, column: str | None = None, row: int | None = None, value=None):
+        self.report.issues.append(
+            Issue(self.raw.name, rule, "fatal", message, column, row, None, None if value is None else str(value))
+        )
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def _timestamp_expr(col: str, cfg: SourceConfig) -> pl.Expr:
+    t = pl.col(col).str.strip_chars().str.replace("T", " ", literal=True).str.replace(r"[Zz]$", "+00:00")
+
+    def naive_to_utc(e: pl.Expr) -> pl.Expr:
+        return e.dt.replace_time_zone(cfg.timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
+            "UTC"
+        )
+
+    if cfg.timestamp_format:
+        fmt = cfg.timestamp_format
+        if "%z" in fmt or "%:z" in fmt:
+            return pl.col(col).str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+        return naive_to_utc(pl.col(col).str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us"))
+    aware = t.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC")
+    naive = pl.coalesce(
+        t.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
+        t.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us"),
+        t.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
+    )
+    return pl.coalesce(aware, naive_to_utc(naive))
+
+
+def _parse_expr(column: Column, dtype: pl.DataType, cfg: SourceConfig) -> pl.Expr:
+    """An expression turning the source column into the canonical dtype; unreadable -> null."""
+    name, kind = column.name, column.kind
+    c = pl.col(name)
+    if dtype == pl.String:
+        if kind == "str":
+            return c
+        if kind == "datetime":
+            return _timestamp_expr(name, cfg)
+        if kind == "date":
+            fmt = cfg.timestamp_format.split(" ")[0] if cfg.timestamp_format else None
+            if fmt:
+                return c.str.strip_chars().str.to_date(fmt, strict=False)
+            return pl.coalesce(
+                c.str.strip_chars().str.to_date("%Y-%m-%d", strict=False),
+                _timestamp_expr(name, cfg).dt.date(),
+            )
+        if kind in ("float", "int"):
+            num = c.str.strip_chars().cast(pl.Float64, strict=False)
+            if kind == "int":
+                return pl.when(num == num.round(0)).then(num).otherwise(None).cast(pl.Int64, strict=False)
+            return num
+        if kind == "bool":
+            low = c.str.strip_chars().str.to_lowercase()
+            return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False).otherwise(None)
+    if kind == "str":
+        return c.cast(pl.String)
+    if kind == "datetime":
+        if isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is None:
+                return (
+                    c.cast(pl.Datetime("us"))
+                    .dt.replace_time_zone(cfg.timezone, ambiguous="earliest", non_existent="null")
+                    .dt.convert_time_zone("UTC")
+                )
+            return c.dt.convert_time_zone("UTC").cast(pl.Datetime("us", "UTC"))
+        if dtype == pl.Date:
+            return c.cast(pl.Datetime("us")).dt.replace_time_zone(cfg.timezone).dt.convert_time_zone("UTC")
+        return pl.lit(None, dtype=pl.Datetime("us", "UTC"))  # numbers etc.: not a timestamp
+    if kind == "date":
+        if isinstance(dtype, pl.Datetime):
+            return c.dt.date()
+        if dtype == pl.Date:
+            return c
+        return pl.lit(None, dtype=pl.Date)
+    if kind in ("float", "int"):
+        if dtype.is_numeric() or dtype == pl.Boolean:
+            return c.cast(column.dtype, strict=False)
+        return pl.lit(None, dtype=column.dtype)
+    if kind == "bool":
+        if dtype == pl.Boolean:
+            return c
+        if dtype.is_numeric():
+            return c != 0
+        return pl.lit(None, dtype=pl.Boolean)
+    return c.cast(column.dtype, strict=False)
+
+
+def _fix_hint(column: Column, sample: str, raw: RawTable) -> str:
+    if column.kind in ("datetime", "date"):
+        return (
+            f"write timestamps as ISO 8601 (2026-01-31 14:05:00, optionally with +00:00), or set "
+            f'[source] timestamp_format (e.g. "%d/%m/%Y %H:%M") in tsdash.toml so {sample!r} can be read'
+        )
+    if column.kind in ("float", "int"):
+        return "write plain numbers (e.g. 312.5) without units or thousands separators, or list placeholders like 'n/a' in [source] null_values"
+    if column.kind == "bool":
+        return "write true/false (or 1/0, yes/no)"
+    return "check the column's contents"
+
+
+# ------------------------------------------------------------------ one table
+
+
+def _prepare(ctx: _Ctx) -> pl.DataFrame | None:
+    raw, cfg = ctx.raw, ctx.cfg
+    spec = CONTRACT[raw.name]
+    if raw.frame is None:
+        ctx.fatal(
+            "unreadable_file",
+            f"{raw.origin} {raw.error}. Fix: export it again as UTF-8 CSV (comma-separated, header row) or Parquet.",
+        )
+        return None
+    df = raw.frame
+    # column mapping: [columns.<table>] contract = "source name"
+    mapping = cfg.columns.get(raw.name, {})
+    renames = {}
+    for contract_col, source_col in mapping.items():
+        if contract_col not in spec.names:
+            continue
+        if source_col in df.columns:
+            renames[source_col] = contract_col
+        else:
+            ctx.fatal(
+                "missing_column",
+                f"{raw.origin}: column {source_col!r}, mapped to {contract_col!r} by [columns.{raw.name}] in "
+                f"tsdash.toml, is not in the file. Columns found: {', '.join(df.columns[:20])}. "
+                "Fix: correct the mapping to one of the columns found.",
+                column=contract_col,
+            )
+            return None
+    if renames:
+        clash = [c for c in renames.values() if c in df.columns and c not in renames]
+        df = df.drop(clash).rename(renames)
+    if df.width == 0 or (df.height == 0 and df.width <= 1 and not set(spec.required) <= set(df.columns)):
+        if raw.name in REQUIRED_TABLES or df.width == 0:
+            ctx.fatal(
+                "unreadable_file",
+                f"{raw.origin} is empty (no header, no rows). Fix: export the {raw.name} table again with a header row.",
+            )
+            return None
+    missing = [c for c in spec.required if c not in df.columns]
+    if missing:
+        one = df.columns[0] if df.width == 1 else ""
+        hint = ""
+        if ";" in one or "\t" in one:
+            hint = " The header looks semicolon- or tab-delimited: save the file comma-separated."
+        for col in missing:
+            ctx.fatal(
+                "missing_column",
+                f"{raw.origin}: required column {col!r} is missing. Columns found: "
+                f"{', '.join(df.columns[:20])}.{hint} Fix: add the column, or map your column to it in "
+                f'tsdash.toml: [columns.{raw.name}] {col} = "<your column>".',
+                column=col,
+            )
+        return None
+    if df.height == 0 and raw.name in REQUIRED_TABLES:
+        ctx.fatal(
+            "empty_table",
+            f"{raw.origin} has a header but no rows. Fix: export the {raw.name} table again with its data.",
+        )
+        return None
+    df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    # null placeholders in text (SQLite text, Parquet strings): strip, empty -> null
+    text_cols = [c.name for c in spec.columns if c.name in df.columns and df.schema[c.name] == pl.String]
+    nulls = list(cfg.null_values)
+    if text_cols:
+        df = df.with_columns(
+            pl.when(pl.col(c).str.strip_chars().is_in(["", *nulls])).then(None).otherwise(pl.col(c)).alias(c)
+            for c in text_cols
+        )
+    return df
+
+
+def _typed(ctx: _Ctx, df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, pl.DataFrame]]] | None:
+    """Parse contract columns; returns typed frame and per-column unreadable rows."""
+    spec = CONTRACT[ctx.raw.name]
+    present = [c for c in spec.columns if c.name in df.columns]
+    parsed = df.select(
+        pl.col(ROW), *[_parse_expr(c, df.schema[c.name], ctx.cfg).alias(c.name) for c in present]
+    )
+    bad: list[tuple[str, pl.DataFrame]] = []
+    for c in present:
+        mask = df[c.name].is_not_null() & parsed[c.name].is_null()
+        if not mask.any():
+            continue
+        nonnull = int(df[c.name].is_not_null().sum())
+        rows = df.filter(mask).select(ROW, pl.col(c.name).cast(pl.String).alias("value"))
+        if int(mask.sum()) == nonnull:
+            first = rows.row(0)
+            ctx.fatal(
+                "unreadable_column",
+                f"{ctx.where(first[0])}: column {c.name!r}: no value can be read as {_KIND_WORD[c.kind]} "
+                f"(first: {first[1]!r}). Fix: {_fix_hint(c, first[1], ctx.raw)}.",
+                column=c.name,
+                row=first[0],
+                value=first[1],
+            )
+            return None
+        bad.append((c.name, rows))
+    extras = [c for c in df.columns if c not in spec.names and c != ROW]
+    typed = parsed.hstack(df.select(extras)) if extras else parsed
+    return typed, bad
+
+
+def _rules(table: str, df: pl.DataFrame) -> list[tuple[str, str | None, pl.Expr]]:
+    """(rule, column, mask) for the row rules of a table; mask True = row breaks the rule."""
+    spec = CONTRACT[table]
+    rules: list[tuple[str, str | None, pl.Expr]] = [
+        ("null_required", c, pl.col(c).is_null()) for c in spec.required if c in df.columns
+    ]
+    if spec.key:
+        k = pl.col(spec.key)
+        rules.append(("duplicate_id", spec.key, k.is_not_null() & k.is_duplicated() & ~k.is_first_distinct()))
+    if table == "cases":
+        for rule, col in (
+            ("resolved_before_created", "resolved_at"),
+            ("first_response_before_created", "first_response_at"),
+            ("escalated_before_created", "escalated_at"),
+        ):
+            if col in df.columns:
+                rules.append((rule, col, (pl.col(col) < pl.col("created_at")).fill_null(False)))
+        if "handle_seconds" in df.columns:
+            rules.append(("negative_handle_time", "handle_seconds", (pl.col("handle_seconds") < 0).fill_null(False)))
+    if table in ("qa_reviews", "qa_criteria"):
+        rules.append(("score_out_of_range", "score", (~pl.col("score").is_between(0, 100)).fill_null(False)))
+    if table == "shifts":
+        rules.append(("shift_end_before_start", "end", (pl.col("end") < pl.col("start")).fill_null(False)))
+    return rules
+
+
+def _add_listed(
+    report: ValidationReport, table: str, rule: str, severity: str, rows: pl.DataFrame, message_of
+) -> None:
+    """Append issues for ``rows`` (columns: row, id, column, value), at most MAX_LISTED."""
+    n = rows.height
+    for r in rows.head(MAX_LISTED).iter_rows(named=True):
+        report.issues.append(
+            Issue(table, rule, severity, message_of(r), r.get("column"), r["row"], r.get("id"), r.get("value"))
+        )
+    if n > MAX_LISTED:
+        report.unlisted[(severity, table, rule)] = report.unlisted.get((severity, table, rule), 0) + n - MAX_LISTED
+
+
+def _rule_message(where: str, rule: str, col: str | None, r: dict) -> str:
+    ident = f" (id {r['id']})" if r.get("id") else ""
+    if rule == "null_required":
+        return f"{where}{ident}: required column {col!r} is empty; row excluded. Fix: fill in {col}."
+    value = f" ({col} = {r['value']!r})" if r.get("value") is not None else ""
+    fix = {
+        "duplicate_id": "give every row its own id, or remove the repeated row",
+        "score_out_of_range": "scores must be between 0 and 100",
+        "negative_handle_time": "handle_seconds must be 0 or more",
+    }.get(rule, "check the timestamps of this row (time zone or swapped columns?)")
+    return f"{where}{ident}: {RULE_TEXT[rule]}{value}; row excluded. Fix: {fix}."
+
+
+def _quarantine(ctx: _Ctx, typed: pl.DataFrame, bad: list[tuple[str, pl.DataFrame]], raw_df: pl.DataFrame):
+    table = ctx.raw.name
+    spec = CONTRACT[table]
+    key = spec.key
+    ids = typed.select(ROW, (pl.col(key) if key else pl.lit(None, dtype=pl.String)).alias("id"))
+    out_rows: set[int] = set()
+
+    def where(r):
+        return ctx.where(r["row"])
+
+    for col, rows in bad:
+        rows = rows.join(ids, on=ROW, how="left").rename({ROW: "row"}).with_columns(pl.lit(col).alias("column"))
+        kind = _KIND_WORD[spec.column(col).kind]
+        _add_listed(
+            ctx.report,
+            table,
+            "unreadable_value",
+            "quarantine",
+            rows,
+            lambda r, kind=kind, col=col: f"{where(r)}: {col} {r['value']!r} cannot be read as {kind}; row excluded. "
+            f"Fix the value, or leave it empty if unknown.",
+        )
+        out_rows.update(rows["row"].to_list())
+    # rule checks on rows whose values were readable for the checked column
+    for rule, col, mask in _rules(table, typed):
+        hit = typed.filter(mask)
+        if col is not None and rule == "null_required":
+            unread = {r for c, rows in bad if c == col for r in rows[ROW].to_list()}
+            if unread:
+                hit = hit.filter(~pl.col(ROW).is_in(list(unread)))
+        if hit.height == 0:
+            continue
+        val = raw_df.select(ROW, pl.col(col).cast(pl.String).alias("value")) if col in raw_df.columns else None
+        rows = hit.select(pl.col(ROW).alias("row"), (pl.col(key) if key else pl.lit(None, pl.String)).alias("id"))
+        if val is not None:
+            rows = rows.join(val.rename({ROW: "row"}), on="row", how="left")
+        rows = rows.with_columns(pl.lit(col).alias("column"))
+        _add_listed(
+            ctx.report,
+            table,
+            rule,
+            "quarantine",
+            rows,
+            lambda r, rule=rule, col=col: _rule_message(where(r), rule, col, r),
+        )
+        out_rows.update(rows["row"].to_list())
+    ctx.report.quarantined_rows[table] = len(out_rows)
+    if out_rows:
+        typed = typed.filter(~pl.col(ROW).is_in(sorted(out_rows)))
+    return typed
+
+
+# ------------------------------------------------------------------ cross-table warnings
+
+
+def _warn_unknown(
+    report: ValidationReport,
+    table: str,
+    raw: RawTable,
+    df: pl.DataFrame,
+    col: str,
+    known: pl.Series,
+    rule: str,
+    other: str,
+) -> None:
+    if col not in df.columns:
+        return
+    unknown = (
+        df.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode()))
+        .group_by(col)
+        .agg(pl.col(ROW).min().alias("row"), pl.len().alias("n"))
+        .sort("row")
+    )
+    rows = unknown.select("row", pl.col(col).alias("value"), pl.col(col).alias("id"), pl.lit(col).alias("column"), "n")
+    _add_listed(
+        report,
+        table,
+        rule,
+        "warning",
+        rows,
+        lambda r: f"{_Ctx(raw, None, report).where(r['row'])}: {col} {r['value']!r} is not in {other} "
+        f"({r['n']} row{'s' if r['n'] != 1 else ''}); kept.",
+    )
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def validate_tables(
+    raw_tables: dict[str, RawTable], cfg: SourceConfig, sla: SLAConfig, source_label: str = ""
+) -> Dataset:
+    """Validate raw tables into a Dataset. Fatal problems are in ``ds.report.fatal``; when there
+    are any, the returned dataset holds empty frames for the affected tables."""
+    report = ValidationReport(source_label or cfg.location)
+    frames: dict[str, pl.DataFrame] = {}
+    origins: dict[str, str] = {}
+    for table in TABLE_NAMES:
+        raw = raw_tables.get(table)
+        if raw is None:
+            if table in REQUIRED_TABLES:
+                name = cfg.table_name(table)
+                report.issues.append(
+                    Issue(
+                        table,
+                        "missing_table",
+                        "fatal",
+                        f"{source_label or cfg.location}: required table {name!r} is missing. Fix: provide "
+                        f"{name}.csv or {name}.parquet (or a table named {name!r}), or map yours in "
+                        f'tsdash.toml: [tables] {table} = "<your table>".',
+                    )
+                )
+            continue
+        ctx = _Ctx(raw, cfg, report)
+        origins[table] = raw
+        df = _prepare(ctx)
+        if df is None:
+            continue
+        res = _typed(ctx, df)
+        if res is None:
+            continue
+        typed, bad = res
+        frames[table] = _quarantine(ctx, typed, bad, df)
+
+    # cross-table warnings (kept rows)
+    if "agents" in frames:
+        known_agents = frames["agents"]["agent_id"]
+        if "cases" in frames:
+            _warn_unknown(report, "cases", origins["cases"], frames["cases"], "assigned_agent_id", known_agents, "unknown_agent", "agents")
+        for t in ("qa_reviews", "shifts", "events"):
+            if t in frames:
+                _warn_unknown(report, t, origins[t], frames[t], "agent_id", known_agents, "unknown_agent", "agents")
+    if "cases" in frames:
+        known_cases = frames["cases"]["case_id"]
+        for t in ("qa_reviews", "events"):
+            if t in frames:
+                _warn_unknown(report, t, origins[t], frames[t], "case_id", known_cases, "unknown_case", "cases")
+        if "priority" in frames["cases"].columns:
+            known_p = pl.Series(sorted(sla.known_priorities()), dtype=pl.String)
+            _warn_unknown(report, "cases", origins["cases"], frames["cases"], "priority", known_p, "unknown_priority", "the SLA targets")
+    if "qa_criteria" in frames and "qa_reviews" in frames:
+        _warn_unknown(
+            report, "qa_criteria", origins["qa_criteria"], frames["qa_criteria"], "review_id",
+            frames["qa_reviews"]["review_id"], "unknown_review", "qa_reviews",
+        )
+
+    if report.fatal:
+        for t in REQUIRED_TABLES:
+            frames.pop(t, None)
+        if not all(t in frames for t in REQUIRED_TABLES):
+            frames = {}
+    clean = {t: f.drop(ROW) for t, f in frames.items()}
+    return normalize(clean, sla=sla, report=report) if clean else _empty(report, sla)
+
+
+def _empty(report: ValidationReport, sla: SLAConfig) -> Dataset:
+    ds = normalize({}, sla=sla, report=report)
+    return ds
+
+
+def format_report(report: ValidationReport) -> str:
+    """The text report of ``tsdash validate``."""
+    lines = [f"Validation of {report.source}"]
+    for sev, title in (("fatal", "FATAL"), ("quarantine", "QUARANTINED"), ("warning", "WARNING")):
+        items = [i for i in report.issues if i.severity == sev]
+        for i in items:
+            lines.append(f"{title}  [{i.table}/{i.rule}] {i.message}")
+        for (s, t, r), n in report.unlisted.items():
+            if s == sev:
+                lines.append(f"{title}  [{t}/{r}] ... and {n} more not listed")
+    lines.append("")
+    lines.append("Summary (severity, table, rule: count)")
+    counts = report.counts()
+    if not counts:
+        lines.append("  no problems found")
+    for (sev, table, rule), n in counts.items():
+        lines.append(f"  {sev:<10} {table:<12} {rule:<30} {n}")
+    for table, n in sorted(report.quarantined_rows.items()):
+        if n:
+            lines.append(f"  rows excluded from {table}: {n}")
+    lines.append("Result: " + ("usable" if report.usable else "NOT usable (fix the fatal problems above)"))
+    return "\n".join(lines)
