@@ -189,3 +189,27 @@ def empty_frame(table: str) -> pl.DataFrame:
     ['agent_id', 'start', 'end']
     """
     return pl.DataFrame(schema=CONTRACT[table].dtypes)
+
+
+_KIND_LABEL = {
+    "str": "text",
+    "datetime": "timestamp (UTC)",
+    "date": "date",
+    "float": "number",
+    "int": "whole number",
+    "bool": "true/false",
+}
+
+
+def contract_markdown() -> str:
+    """The tables of docs/DATA_CONTRACT.md, generated from this module (a test keeps them equal)."""
+    out: list[str] = []
+    for t in CONTRACT.values():
+        status = "required" if t.required_table else "optional"
+        key = f"; key `{t.key}` (unique)" if t.key else ""
+        out.append(f"### `{t.name}` ({status} table{key})\n\n{t.description}\n")
+        out.append("| column | type | required | meaning |\n|---|---|---|---|")
+        for c in t.columns:
+            out.append(f"| `{c.name}` | {_KIND_LABEL[c.kind]} | {'yes' if c.required else 'no'} | {c.description} |")
+        out.append("")
+    return "\n".join(out)

@@ -14,7 +14,6 @@ from pathlib import Path
 from tsdash.config import Settings
 from tsdash.dataset import Dataset
 from tsdash.sources.read import SourceError, describe, is_url, make_engine, read_source
-from tsdash.validate import validate_tables
 
 __all__ = ["SourceError", "load_dataset", "describe_source", "data_version", "validate_source"]
 
@@ -29,6 +28,8 @@ def validate_source(settings: Settings) -> Dataset:
 
     Raises :class:`SourceError` only when the source itself cannot be opened.
     """
+    from tsdash.validate import validate_tables  # tsdash.validate imports tsdash.sources.read
+
     raw = read_source(settings.source)
     return validate_tables(raw, settings.source, settings.sla, describe_source(settings))
 
