@@ -181,32 +181,93 @@ def _friendly_db_error(cfg: SourceConfig, exc: Exception) -> str:
     return f"{where}: {text}"
 
 
+def adbc_connect(cfg: SourceConfig):
+    """An ADBC (Arrow-native, 3-8x faster than row-wise drivers) read-only connection for SQLite
+    and PostgreSQL sources, or None for other dialects or when the driver is not installed."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(cfg.location)
+    except Exception:
+        return None
+    backend = url.get_backend_name()
+    try:
+        if backend == "sqlite" and url.database and url.database != ":memory:":
+            import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+            return adbc_sqlite.connect(f"file:{url.database}?mode=ro")
+        if backend == "postgresql":
+            import adbc_driver_postgresql.dbapi as adbc_pg
+
+            from urllib.parse import quote
+
+            ms = int(cfg.statement_timeout_s * 1000)
+            options = f"-c default_transaction_read_only=on -c statement_timeout={ms} -c TimeZone=UTC"
+            base = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+            extra = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in url.query.items())
+            uri = f"{base}?options={quote(options, safe='')}&connect_timeout=5" + (f"&{extra}" if extra else "")
+            return adbc_pg.connect(uri)
+    except Exception:  # no driver, or it cannot connect: the SQLAlchemy path reads (and reports errors)
+        return None
+    return None
+
+
+def _fetch_adbc(conn, sql: str) -> pl.DataFrame:
+    cur = conn.cursor()
+    try:
+        cur.execute(sql)
+        return pl.from_arrow(cur.fetch_arrow_table())
+    finally:
+        cur.close()
+
+
 def read_sql(cfg: SourceConfig, engine=None) -> dict[str, RawTable]:
+    """Read every contract table present in the database.
+
+    Table discovery and SQL text come from SQLAlchemy (any dialect); rows come through ADBC
+    where available (SQLite, PostgreSQL), else through SQLAlchemy. SQLite text that ADBC cannot
+    type (a column mixing numbers and text) falls back to SQLAlchemy, so validation still sees
+    and reports every cell.
+    """
     from sqlalchemy import MetaData, Table, inspect, select
     from sqlalchemy.exc import SQLAlchemyError
 
     engine = engine or make_engine(cfg)
     out: dict[str, RawTable] = {}
+    adbc = None
     try:
         with engine.connect() as conn:
             insp = inspect(conn)
             names = set(insp.get_table_names(schema=cfg.db_schema)) | set(insp.get_view_names(schema=cfg.db_schema))
+            is_sqlite = conn.dialect.name == "sqlite"
+            adbc = adbc_connect(cfg)
             for table in TABLE_NAMES:
                 name = cfg.table_name(table)
                 if name not in names:
                     continue
                 label = f"table {cfg.db_schema + '.' if cfg.db_schema else ''}{name}"
                 t = Table(name, MetaData(), schema=cfg.db_schema, autoload_with=conn)
-                frame = pl.read_database(select(t), conn, infer_schema_length=None)
-                text = conn.dialect.name == "sqlite"
-                out[table] = RawTable(table, label, frame, text_cells=False)
-                if text:
+                query = select(t)
+                frame = None
+                if adbc is not None:
+                    sql = str(query.compile(dialect=conn.dialect))
+                    try:
+                        frame = _fetch_adbc(adbc, sql)
+                    except Exception:  # e.g. SQLite column mixing types: read it row-wise below
+                        frame = None
+                if frame is None:
+                    frame = pl.read_database(query, conn, infer_schema_length=None)
+                if is_sqlite:
                     # SQLite keeps timestamps as text: parse them like CSV cells
-                    out[table].frame = _sqlite_text(frame, table)
+                    frame = _sqlite_text(frame, table)
+                out[table] = RawTable(table, label, frame)
     except SourceError:
         raise
     except SQLAlchemyError as exc:
         raise SourceError(_friendly_db_error(cfg, exc)) from None
+    finally:
+        if adbc is not None:
+            adbc.close()
     return out
 
 
