@@ -1,0 +1,132 @@
+"""Real-browser fixtures: a Streamlit server on a free port over a generated demo database, and
+Debian's Chromium driven by Playwright (never `playwright install`).
+
+Screenshots go to tests/artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM, ROOT, chromium_available, need
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+# a fixed anchor so that a frozen link's numbers are comparable with the metrics engine
+DEMO_NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(source: str, tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    log = open(tmp / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed with the process
+    env = {
+        **os.environ,
+        "TSDASH_SOURCE": source,
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        **(extra_env or {}),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return proc, base
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"streamlit did not start; see {log.name}")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> str:
+    from tsdash.demo import generate_to
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    generate_to(f"sqlite:///{path}", days=60, agents=18, seed=11, now=DEMO_NOW)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory):
+    need(chromium_available(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    proc, base = start_server(demo_db, tmp_path_factory.mktemp("srv"))
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    need(chromium_available(), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    ctx.close()
+
+
+def wait_idle(pg, timeout: float = 30_000) -> None:
+    """Wait until the script run finished (Streamlit marks the app 'notRunning')."""
+    pg.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    pg.wait_for_function(
+        "() => { const a = document.querySelector(\"[data-testid='stApp']\");"
+        " return a && a.getAttribute('data-test-script-state') === 'notRunning'; }",
+        timeout=timeout,
+    )
+    pg.wait_for_timeout(300)
+
+
+def shot(pg, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
