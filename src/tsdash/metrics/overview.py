@@ -1,0 +1,307 @@
+"""What the app needs in one call each: KPI tiles, live workload, drill-down to cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from tsdash.dataset import Dataset
+from tsdash.metrics import stats
+from tsdash.metrics import tables as t
+from tsdash.metrics.core import MetricError, View, pin, view, with_time_keys
+from tsdash.metrics.filters import Filter
+from tsdash.metrics.registry import DEFINITIONS, TABLES
+
+KPI_KEYS: tuple[str, ...] = (
+    "open_backlog",
+    "created_per_day",
+    "resolved_per_day",
+    "aht",
+    "first_response",
+    "sla_attainment",
+    "qa_mean",
+    "escalation_rate",
+)
+
+
+@dataclass(frozen=True)
+class KPI:
+    """One Overview tile. ``previous`` is the same KPI over the previous period of equal length
+    (same as-of; for open_backlog: the backlog one period length before as-of)."""
+
+    key: str
+    label: str
+    unit: str
+    direction: str  # higher_better / lower_better / neutral
+    value: float | None
+    n: int | None  # the count behind the value (None for plain counts)
+    ci_low: float | None
+    ci_high: float | None
+    previous: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def description(self) -> str:
+        return DEFINITIONS[self.key].description
+
+
+def elapsed_days(f: Filter) -> float:
+    """Days of the window that have begun before as-of; the day in progress counts by its elapsed
+    fraction of its (23, 24 or 25 hour) length.
+
+    >>> f = Filter(dt.date(2026, 3, 1), dt.date(2026, 3, 7), as_of=dt.datetime(2026, 3, 3, 12, tzinfo=dt.UTC))
+    >>> elapsed_days(f)
+    2.5
+    """
+    f = pin(f)
+    as_of = f.resolved_as_of()
+    total = 0.0
+    day = f.start
+    while day <= f.end:
+        s, e = f.midnight_utc(day), f.midnight_utc(day + dt.timedelta(days=1))
+        if as_of <= s:
+            break
+        total += 1.0 if as_of >= e else (as_of - s) / (e - s)
+        day += dt.timedelta(days=1)
+    return total
+
+
+def _count(lf: pl.LazyFrame) -> int:
+    return int(lf.select(pl.len()).collect().item())
+
+
+def _mean_kpi(values: pl.LazyFrame, col: str) -> tuple[float | None, int, float | None, float | None]:
+    row = (
+        values.select(
+            pl.col(col).mean().alias("m"), pl.col(col).std(ddof=1).alias("sd"), pl.col(col).count().alias("n")
+        )
+        .with_columns(
+            stats.t_low(pl.col("m"), pl.col("sd"), pl.col("n")).alias("lo"),
+            stats.t_high(pl.col("m"), pl.col("sd"), pl.col("n")).alias("hi"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    return row["m"], int(row["n"]), row["lo"], row["hi"]
+
+
+def _rate_kpi(pop: pl.LazyFrame, cond: pl.Expr) -> tuple[float | None, int, float | None, float | None]:
+    n, x = pop.select(pl.len(), cond.fill_null(False).sum()).collect().row(0)
+    if not n:
+        return None, 0, None, None
+    lo, hi = stats.wilson(int(x), int(n))
+    return x / n, int(n), lo, hi
+
+
+def _values(ds: Dataset, v: View, pass_mark: float) -> dict[str, tuple[Any, Any, Any, Any]]:
+    days = elapsed_days(v.f)
+    created = _count(t.pop_created(v))
+    resolved = _count(t.pop_resolved(v))
+    frt = t.pop_first_response(v).select("value_s").collect()["value_s"]
+    frt_lo, frt_hi = stats.median_interval(frt)
+    return {
+        "created_per_day": (created / days if days else None, created, None, None),
+        "resolved_per_day": (resolved / days if days else None, resolved, None, None),
+        "aht": _mean_kpi(t.pop_handled(v), "handle_seconds"),
+        "first_response": (frt.median() if frt.len() else None, frt.len(), frt_lo, frt_hi),
+        "sla_attainment": _rate_kpi(t.pop_resolved(v), pl.col("resolved_at") <= pl.col("due_at")),
+        "qa_mean": _mean_kpi(t.pop_reviews(v), "score"),
+        "escalation_rate": _rate_kpi(t.pop_created(v), pl.col("escalated")),
+    }
+
+
+def kpis(ds: Dataset, f: Filter, *, pass_mark: float = t.DEFAULT_PASS_MARK) -> dict[str, KPI]:
+    """The Overview tiles, keyed by :data:`KPI_KEYS` (also keys of ``DEFINITIONS``).
+
+    ``n`` is the count behind each value (cases created/resolved for the per-day rates, cases with a
+    handle time for AHT, ...); ``ci_low``/``ci_high`` a 95 % interval where one is defined (t for
+    means, Wilson for shares, order statistics for the median first response).
+    """
+    f = pin(f)
+    v, vp = view(ds, f), view(ds, f.previous())
+    cur, prev = _values(ds, v, pass_mark), _values(ds, vp, pass_mark)
+    open_now = _count(t.pop_open(v))
+    open_before = _count(t.pop_open_at(v, v.as_of - dt.timedelta(days=f.days)))
+    cur["open_backlog"] = (open_now, None, None, None)
+    prev["open_backlog"] = (open_before, None, None, None)
+    out = {}
+    for key in KPI_KEYS:
+        d = DEFINITIONS[key]
+        value, n, lo, hi = cur[key]
+        out[key] = KPI(key, d.label, d.unit, d.direction, value, n, lo, hi, prev[key][0])
+    return out
+
+
+def workload_agents(ds: Dataset, f: Filter) -> pl.DataFrame:
+    """Live workload per agent at as-of: agent_id, name, team, open, breached, due_within_1h,
+    due_within_4h, oldest_age_s (null when nothing is open). See the ``workload`` table."""
+    w = t.workload(ds, f, ("agent_id",))
+    names = ds.agents.select("agent_id", "name", "team").unique("agent_id", keep="first")
+    return (
+        w.join(names, on="agent_id", how="left")
+        .select(
+            "agent_id", "name", "team", "open", "breached", "due_within_1h", "due_within_4h", "oldest_age_s"
+        )
+        .sort("agent_id", nulls_last=True)
+    )
+
+
+def workload_queues(ds: Dataset, f: Filter) -> pl.DataFrame:
+    """Live workload per queue and priority at as-of: queue, priority, open, unassigned, breached,
+    oldest_age_s, due_within_1h, due_within_4h, open_escalations."""
+    return t.backlog_now(ds, f, ("queue", "priority"), detail=True)
+
+
+# --------------------------------------------------------------------------------------------
+# drill-down
+# --------------------------------------------------------------------------------------------
+
+_RESOLVED_WITHIN = pl.col("resolved_at") <= pl.col("due_at")
+_OPEN_MEASURES = {
+    "open": None,
+    "unassigned": pl.col("assigned_agent_id").is_null(),
+    "breached": pl.col("breached"),
+    "due_within_1h": pl.col("due_1h"),
+    "due_within_4h": pl.col("due_4h"),
+    "open_escalations": pl.col("open_escalation"),
+}
+
+
+def _population(ds: Dataset, v: View, metric: str, measure: str | None, pass_mark: float) -> pl.LazyFrame:
+    P = t
+    simple = {
+        "handle-time": P.pop_handled,
+        "first-response": P.pop_first_response,
+        "resolution-time": P.pop_resolution,
+        "escalation-turnaround": P.pop_escalation_resolved,
+        "throughput": P.pop_resolved,
+    }
+    rates: dict[str, tuple[Any, dict[str, pl.Expr | None]]] = {
+        "escalations": (P.pop_created, {"created": None, "escalated": pl.col("escalated")}),
+        "sla": (
+            P.pop_resolved,
+            {"resolved": None, "within_sla": _RESOLVED_WITHIN, "breached": ~_RESOLVED_WITHIN},
+        ),
+        "reopens": (P.pop_resolved, {"resolved": None, "reopened": pl.col("reopened_count") > 0}),
+        "backlog-now": (P.pop_open, _OPEN_MEASURES),
+        "workload": (lambda vv: P.pop_open(vv).filter(pl.col("agent_id").is_not_null()), _OPEN_MEASURES),
+        "quality": (
+            P.pop_reviews,
+            {
+                "reviews": None,
+                "critical_errors": pl.col("critical_error").fill_null(False),
+                "passes": P._passed(pass_mark),
+                "fails": ~P._passed(pass_mark),
+            },
+        ),
+    }
+    if metric in simple:
+        if measure is not None:
+            raise MetricError(f"{metric}: no measure to choose (got {measure!r})")
+        return simple[metric](v)
+    if metric in rates:
+        fn, measures = rates[metric]
+        if measure is not None and measure not in measures:
+            raise MetricError(f"{metric}: unknown measure {measure!r}; use one of: {', '.join(measures)}")
+        pop = fn(v)
+        cond = measures.get(measure) if measure else None
+        return pop.filter(cond) if cond is not None else pop
+    if metric == "qa-coverage":
+        reviewed = ds.qa_reviews.lazy().filter(pl.col("reviewed_at") < v.as_of).select("case_id").unique()
+        pop = P.pop_resolved(v)
+        if measure == "reviewed":
+            return pop.join(reviewed, on="case_id", how="semi")
+        if measure == "not_reviewed":
+            return pop.join(reviewed, on="case_id", how="anti")
+        if measure not in (None, "resolved"):
+            raise MetricError(
+                f"qa-coverage: unknown measure {measure!r}; use resolved, reviewed or not_reviewed"
+            )
+        return pop
+    if metric == "qa-criteria":
+        return v.criteria.filter(v.in_window("reviewed_at")).with_columns(pl.col("reviewed_at").alias("ts"))
+    raise MetricError(f"no drill-down for {metric!r}")
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def cases_behind(
+    ds: Dataset,
+    f: Filter,
+    metric: str,
+    measure: str | None = None,
+    *,
+    pass_mark: float = t.DEFAULT_PASS_MARK,
+    **selection: Any,
+) -> pl.DataFrame:
+    """The rows behind one chart element of table ``metric`` (a name in ``TABLES``).
+
+    ``selection`` holds the element's key values, e.g. ``date=dt.date(2026, 3, 2)``,
+    ``week="2026-03-02"``, ``queue="payments_fraud"``, ``agent_id="a07"`` (None selects nulls,
+    e.g. unassigned). ``measure`` picks the part of the element: for ``flow`` one of inflow,
+    outflow, backlog (required); for rate tables the numerator (``escalated``, ``within_sla``,
+    ``breached``, ``reopened``, ``reviewed``, ``critical_errors``, ``passes``, ``fails``), default
+    the denominator; for backlog-now/workload one of unassigned, breached, due_within_1h,
+    due_within_4h, open_escalations. Returns cases (``case_id`` first) or, for quality and
+    qa-criteria, reviews (``review_id``, ``case_id``), sorted by time and id.
+    """
+    if metric not in TABLES:
+        raise MetricError(f"unknown metric {metric!r}; known: {', '.join(TABLES)}")
+    td = TABLES[metric]
+    for k in selection:
+        if k not in td.allowed_by:
+            raise MetricError(f"{metric}: cannot select on {k!r}; use any of: {', '.join(td.allowed_by)}")
+    v = view(ds, f)
+    if metric == "flow":
+        pop = _flow_population(v, measure, selection)
+    else:
+        pop = _population(ds, v, metric, measure, pass_mark)
+    by = tuple(selection)
+    pop = with_time_keys(pop, "ts", by, v.tz) if "ts" in pop.collect_schema().names() else pop
+    for k, val in selection.items():
+        if val is None:
+            pop = pop.filter(pl.col(k).is_null())
+        elif k in ("date", "week"):
+            pop = pop.filter(pl.col(k) == _as_date(val))
+        else:
+            pop = pop.filter(pl.col(k) == str(val))
+    df = pop.collect()
+    first = ["review_id", "case_id"] if "review_id" in df.columns else ["case_id"]
+    if metric == "qa-criteria":
+        first = ["review_id", "criterion"]
+    order = [c for c in ("ts", *first) if c in df.columns]
+    keep = [c for c in df.columns if not c.startswith("_")]
+    return df.sort(order).select(*first, *[c for c in keep if c not in first])
+
+
+def _flow_population(v: View, measure: str | None, selection: dict[str, Any]) -> pl.LazyFrame:
+    if measure == "inflow":
+        return t.pop_created(v)
+    if measure == "outflow":
+        return t.pop_resolved(v)
+    if measure != "backlog":
+        raise MetricError("flow: choose measure='inflow', 'outflow' or 'backlog'")
+    # backlog at the end of the selected day (or of the week's last window day)
+    last = v.last_day()
+    if "date" in selection:
+        day = _as_date(selection.pop("date"))
+    elif "week" in selection:
+        day = min(_as_date(selection.pop("week")) + dt.timedelta(days=6), v.f.end, last)
+    else:
+        day = min(v.f.end, last)
+    end = min(v.f.midnight_utc(day + dt.timedelta(days=1)), v.as_of)
+    return t.pop_open_at(v, end)

@@ -1,0 +1,472 @@
+"""The registry: one :class:`MetricDef` per metric and one :class:`TableDef` per report.
+
+``DEFINITIONS[key].description`` is the one definition of a metric: docs/METRICS.md is generated
+from it (``python -m tsdash.metrics.docs``; a test fails when the file is stale) and the app
+uses it as help text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import polars as pl
+
+from tsdash.dataset import Dataset
+from tsdash.metrics import tables as t
+from tsdash.metrics.filters import Filter
+
+Direction = Literal["higher_better", "lower_better", "neutral"]
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """A report: what ``tsdash metrics NAME`` prints and the app charts."""
+
+    name: str
+    fn: Callable[..., pl.DataFrame]
+    default_by: tuple[str, ...]
+    allowed_by: tuple[str, ...]
+    values: tuple[str, ...]  # value columns of the plain (CLI) table, after the key columns
+    description: str
+    windowed: bool = True  # False: a snapshot at as_of, the date window does not apply
+    uses_pass_mark: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns of the default table."""
+        return (*self.default_by, *self.values)
+
+    def compute(
+        self,
+        ds: Dataset,
+        f: Filter,
+        by: Sequence[str] | None = None,
+        *,
+        detail: bool = False,
+        pass_mark: float = t.DEFAULT_PASS_MARK,
+    ) -> pl.DataFrame:
+        if self.uses_pass_mark:
+            return self.fn(ds, f, by, detail=detail, pass_mark=pass_mark)
+        return self.fn(ds, f, by, detail=detail)
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One metric: its single definition and where it is computed (``table``.``column``)."""
+
+    key: str
+    label: str
+    unit: str  # "cases", "cases/day", "seconds", "share", "score", "cases/hour", "ratio"
+    direction: Direction
+    attribution: str  # which time and which agent/queue a unit is counted under
+    description: str  # the definition, one paragraph
+    table: str
+    column: str
+    example: str = ""  # worked example on the example dataset (docs/METRICS.md)
+    detail_only: bool = False  # column only present with detail=True
+    extras: dict[str, str] = field(default_factory=dict)
+
+    def compute(
+        self,
+        ds: Dataset,
+        f: Filter,
+        by: Sequence[str] | None = None,
+        *,
+        pass_mark: float = t.DEFAULT_PASS_MARK,
+    ) -> pl.DataFrame:
+        """The metric's column with its grouping keys."""
+        td = TABLES[self.table]
+        df = td.compute(ds, f, by, detail=self.detail_only, pass_mark=pass_mark)
+        keys = td.default_by if by is None else tuple(by)
+        return df.select(*keys, self.column)
+
+
+_CASE_BY = t.CASE_BY
+
+TABLES: dict[str, TableDef] = {
+    td.name: td
+    for td in (
+        TableDef(
+            "flow",
+            t.flow,
+            ("date",),
+            t.FLOW_BY,
+            ("inflow", "outflow", "backlog"),
+            "Inflow, outflow and end-of-day backlog per local day.",
+        ),
+        TableDef(
+            "handle-time",
+            t.handle_time,
+            ("agent_id", "week"),
+            _CASE_BY,
+            ("cases", "aht_s", "median_s", "p90_s"),
+            "Handle time of resolved cases per assigned agent and week of resolution.",
+        ),
+        TableDef(
+            "quality",
+            t.quality,
+            ("agent_id", "week"),
+            t.QA_BY,
+            ("reviews", "mean_score", "pass_rate", "critical_errors"),
+            "QA reviews per reviewed agent and week of review.",
+            uses_pass_mark=True,
+        ),
+        TableDef(
+            "escalations",
+            t.escalations,
+            ("week",),
+            _CASE_BY,
+            ("created", "escalated", "escalation_rate"),
+            "Escalation rate of cases per week of creation.",
+        ),
+        TableDef(
+            "sla",
+            t.sla,
+            ("week",),
+            _CASE_BY,
+            ("resolved", "within_sla", "sla_attainment"),
+            "SLA attainment of cases per week of resolution.",
+        ),
+        TableDef(
+            "backlog-now",
+            t.backlog_now,
+            ("queue", "priority"),
+            t.CASE_KEYS,
+            ("open", "unassigned", "breached", "oldest_age_s"),
+            "Open cases at as-of per queue and priority.",
+            windowed=False,
+        ),
+        TableDef(
+            "first-response",
+            t.first_response,
+            ("week",),
+            _CASE_BY,
+            ("cases", "mean_s", "median_s", "p90_s"),
+            "First response time per week of the first response.",
+        ),
+        TableDef(
+            "resolution-time",
+            t.resolution_time,
+            ("week",),
+            _CASE_BY,
+            ("cases", "mean_s", "median_s", "p90_s"),
+            "Resolution time per week of resolution.",
+        ),
+        TableDef(
+            "reopens",
+            t.reopens,
+            ("week",),
+            _CASE_BY,
+            ("resolved", "reopened", "reopen_rate"),
+            "Reopen rate of cases per week of resolution.",
+        ),
+        TableDef(
+            "workload",
+            t.workload,
+            ("agent_id",),
+            t.WORKLOAD_BY,
+            ("open", "breached", "due_within_1h", "due_within_4h", "oldest_age_s"),
+            "Open assigned cases at as-of per agent.",
+            windowed=False,
+        ),
+        TableDef(
+            "escalation-turnaround",
+            t.escalation_turnaround,
+            ("week",),
+            _CASE_BY,
+            ("escalations", "mean_s", "median_s", "p90_s"),
+            "Escalation turnaround per week of the escalation's resolution.",
+        ),
+        TableDef(
+            "throughput",
+            t.throughput,
+            ("agent_id", "week"),
+            t.THROUGHPUT_BY,
+            ("resolved", "shift_s", "resolved_per_shift_hour", "handle_s", "utilization"),
+            "Resolved cases, shift time and utilization per agent and week.",
+        ),
+        TableDef(
+            "qa-coverage",
+            t.qa_coverage,
+            ("agent_id", "week"),
+            _CASE_BY,
+            ("resolved", "reviewed", "coverage"),
+            "Share of resolved cases that were QA-reviewed, per agent and week of resolution.",
+        ),
+        TableDef(
+            "qa-criteria",
+            t.qa_criteria,
+            ("criterion", "week"),
+            t.QA_CRITERIA_BY,
+            ("scores", "mean_score"),
+            "Mean rubric score per criterion and week of review.",
+        ),
+    )
+}
+
+# Attribution phrases reused below.
+_AT_CREATED = "Day/week of created_at; the assigned agent, the case's queue/priority/..."
+_AT_RESOLVED = "Day/week of resolved_at; the assigned agent, the case's queue/priority/..."
+_AT_ASOF = "Snapshot at as-of; the assigned agent (none when unassigned), the case's queue/priority/..."
+_AT_REVIEW = (
+    "Day/week of reviewed_at; the reviewed agent and their team, the reviewed case's queue/priority/..."
+)
+
+_DEFS: tuple[MetricDef, ...] = (
+    MetricDef(
+        "inflow", "Created", "cases", "neutral", _AT_CREATED,
+        "Inflow of a day: the number of cases created that day (created_at in the local day, in the "
+        "display time zone). Of a week or a window: the sum over its days inside the window.",
+        "flow", "inflow",
+    ),
+    MetricDef(
+        "outflow", "Resolved", "cases", "higher_better", _AT_RESOLVED,
+        "Outflow of a day: the number of cases resolved that day (resolved_at in the local day). A case "
+        "resolved after as-of is not resolved yet.",
+        "flow", "outflow",
+    ),
+    MetricDef(
+        "backlog", "Backlog (end of day)", "cases", "lower_better",
+        "End of the local day (the next local midnight; for the as-of day: as-of).",
+        "Cases open at the end of the day. A case is open at time t when created_at < t and "
+        "(resolved_at is null or resolved_at >= t). The end of a day is the next local midnight, so "
+        "backlog(d) - backlog(d-1) = inflow(d) - outflow(d) for consecutive days. Of a week: the backlog "
+        "at the end of its last day inside the window.",
+        "flow", "backlog",
+    ),
+    MetricDef(
+        "created_per_day", "Created / day", "cases/day", "neutral", _AT_CREATED,
+        "Inflow of the window divided by the number of days of the window that have begun before as-of, "
+        "the day in progress counted by its elapsed fraction (hours elapsed / hours of that local day).",
+        "flow", "inflow",
+    ),
+    MetricDef(
+        "resolved_per_day", "Resolved / day", "cases/day", "higher_better", _AT_RESOLVED,
+        "Outflow of the window divided by the elapsed days of the window, counted as for Created / day.",
+        "flow", "outflow",
+    ),
+    MetricDef(
+        "open_backlog", "Open backlog now", "cases", "lower_better", _AT_ASOF,
+        "Cases open at as-of: created before as-of and not resolved before as-of. The date window "
+        "does not apply.",
+        "backlog-now", "open",
+    ),
+    MetricDef(
+        "unassigned", "Unassigned", "cases", "lower_better", _AT_ASOF,
+        "Cases open at as-of with no assigned agent.",
+        "backlog-now", "unassigned",
+    ),
+    MetricDef(
+        "breached", "Breached (open)", "cases", "lower_better", _AT_ASOF,
+        "Cases open at as-of whose SLA due time has passed (due_at < as-of). SLA due is sla_due_at when "
+        "set, else created_at + the SLA target of the case's queue and priority (defaults urgent 4 h, "
+        "high 24 h, normal 48 h, low 120 h, any other priority 48 h).",
+        "backlog-now", "breached",
+    ),
+    MetricDef(
+        "oldest_age", "Oldest open case age", "seconds", "lower_better", _AT_ASOF,
+        "The largest age among cases open at as-of; the age of an open case is as-of - created_at, in "
+        "seconds.",
+        "backlog-now", "oldest_age_s",
+    ),
+    MetricDef(
+        "due_within_4h", "Due within 4 h", "cases", "neutral", _AT_ASOF,
+        "Cases open at as-of, not yet breached, whose SLA due time falls within the next 4 hours "
+        "(as-of <= due_at < as-of + 4 h). Due within 1 h is defined the same way.",
+        "workload", "due_within_4h",
+    ),
+    MetricDef(
+        "workload_open", "Open assigned cases", "cases", "neutral",
+        "Snapshot at as-of; the assigned agent.",
+        "Per agent: the cases open at as-of assigned to the agent. Unassigned cases are nobody's workload. "
+        "Active agents with nothing open are listed with 0.",
+        "workload", "open",
+    ),
+    MetricDef(
+        "open_escalations", "Open escalations", "cases", "lower_better", _AT_ASOF,
+        "Cases open at as-of that are escalated (before as-of) and whose escalation is not resolved "
+        "(escalation_resolved_at null or at/after as-of).",
+        "backlog-now", "open_escalations", detail_only=True,
+    ),
+    MetricDef(
+        "aht", "Average handle time", "seconds", "lower_better", _AT_RESOLVED,
+        "Mean of handle_seconds over cases resolved in the period that have a handle time (cases "
+        "without one are left out, not counted as zero), attributed to the assigned agent and to the "
+        "day/week of resolved_at. Comes with a 95 % t interval.",
+        "handle-time", "aht_s",
+    ),
+    MetricDef(
+        "handle_median", "Median handle time", "seconds", "lower_better", _AT_RESOLVED,
+        "Median of the same handle times as AHT, with linear interpolation between the two middle "
+        "values when their number is even.",
+        "handle-time", "median_s",
+    ),
+    MetricDef(
+        "handle_p90", "90th percentile handle time", "seconds", "lower_better", _AT_RESOLVED,
+        "90th percentile of the same handle times as AHT, with linear interpolation: with n sorted values "
+        "x1..xn, the value at position 1 + 0.9 (n - 1), interpolated between its neighbours.",
+        "handle-time", "p90_s",
+    ),
+    MetricDef(
+        "first_response", "First response time (median)", "seconds", "lower_better",
+        "Day/week of first_response_at; the assigned agent, the case's queue/priority/...",
+        "first_response_at - created_at in seconds, for cases whose first response falls in the period "
+        "(before as-of). The table gives its count, mean, median and 90th percentile (linear "
+        "interpolation); the KPI tile shows the median.",
+        "first-response", "median_s",
+    ),
+    MetricDef(
+        "resolution_time", "Resolution time (median)", "seconds", "lower_better", _AT_RESOLVED,
+        "resolved_at - created_at in seconds, for cases resolved in the period; count, mean, median and "
+        "90th percentile (linear interpolation).",
+        "resolution-time", "median_s",
+    ),
+    MetricDef(
+        "sla_attainment", "SLA attainment", "share", "higher_better", _AT_RESOLVED,
+        "Of the cases resolved in the period, the share resolved at or before their SLA due time "
+        "(resolved_at <= due_at). A case resolved after due is breached. Comes with its count and a "
+        "95 % Wilson interval.",
+        "sla", "sla_attainment",
+    ),
+    MetricDef(
+        "throughput", "Resolved per agent", "cases", "higher_better", _AT_RESOLVED,
+        "Cases resolved in the period, per assigned agent.",
+        "throughput", "resolved",
+    ),
+    MetricDef(
+        "resolved_per_shift_hour", "Resolved per shift hour", "cases/hour", "higher_better", _AT_RESOLVED,
+        "Cases resolved in the period divided by the agent's scheduled shift hours in the same days "
+        "(shifts cut at local midnights, at the window edges and at as-of). Null without shifts.",
+        "throughput", "resolved_per_shift_hour",
+    ),
+    MetricDef(
+        "utilization", "Utilization", "ratio", "neutral", _AT_RESOLVED,
+        "handle_seconds of the cases the agent resolved in the period divided by the agent's scheduled "
+        "shift seconds in the period. Handle time is counted on the day of resolution, so a single day "
+        "can exceed 1; over weeks it evens out. Null without shifts.",
+        "throughput", "utilization",
+    ),
+    MetricDef(
+        "escalation_rate", "Escalation rate", "share", "neutral", _AT_CREATED,
+        "Of the cases created in the period, the share escalated (escalated is true, or escalated_at is "
+        "set, and the escalation happened before as-of). Comes with its count and a 95 % Wilson interval.",
+        "escalations", "escalation_rate",
+    ),
+    MetricDef(
+        "escalation_turnaround", "Escalation turnaround (median)", "seconds", "lower_better",
+        "Day/week of escalation_resolved_at; the assigned agent, the case's queue/priority/...",
+        "escalation_resolved_at - escalated_at in seconds, for escalations resolved in the period; count, "
+        "mean, median and 90th percentile (linear interpolation).",
+        "escalation-turnaround", "median_s",
+    ),
+    MetricDef(
+        "reopen_rate", "Reopen rate", "share", "lower_better", _AT_RESOLVED,
+        "Of the cases resolved in the period, the share with reopened_count > 0 (reopened_count has no "
+        "time stamp and is used as recorded).",
+        "reopens", "reopen_rate",
+    ),
+    MetricDef(
+        "qa_mean", "QA mean score", "score", "higher_better", _AT_REVIEW,
+        "Mean score (0-100) of QA reviews with reviewed_at in the period, attributed to the reviewed "
+        "agent. Comes with a 95 % t interval.",
+        "quality", "mean_score",
+    ),
+    MetricDef(
+        "qa_pass_rate", "QA pass rate", "share", "higher_better", _AT_REVIEW,
+        "Of the QA reviews in the period, the share that pass: score >= the pass mark (default 80) and no "
+        "critical error. A critical error fails a review whatever its score.",
+        "quality", "pass_rate",
+    ),
+    MetricDef(
+        "qa_critical_errors", "QA critical errors", "reviews", "lower_better", _AT_REVIEW,
+        "The number of QA reviews in the period with a critical error.",
+        "quality", "critical_errors",
+    ),
+    MetricDef(
+        "qa_reviews", "QA reviews", "reviews", "neutral", _AT_REVIEW,
+        "The number of QA reviews with reviewed_at in the period.",
+        "quality", "reviews",
+    ),
+    MetricDef(
+        "qa_coverage", "QA coverage", "share", "higher_better", _AT_RESOLVED,
+        "Of the cases resolved in the period, the share with at least one QA review (reviewed before "
+        "as-of, at any time), attributed to the assigned agent and the day/week of resolved_at.",
+        "qa-coverage", "coverage",
+    ),
+    MetricDef(
+        "qa_criterion_mean", "QA criterion mean", "score", "higher_better", _AT_REVIEW,
+        "Mean criterion score (qa_criteria) of the QA reviews in the period, per criterion.",
+        "qa-criteria", "mean_score",
+    ),
+)  # fmt: skip
+
+DEFINITIONS: dict[str, MetricDef] = {m.key: m for m in _DEFS}
+
+
+def table(name: str) -> TableDef:
+    """The report called ``name`` (raises KeyError with the known names)."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; known: {', '.join(TABLES)}") from None
+
+
+# Worked examples on tsdash.metrics.example (asserted in tests/metrics/test_definitions.py).
+_EXAMPLES: dict[str, str] = {
+    "inflow": "Mon 03-02: c02, c03, c04 and c13 were created, inflow 4. Tue: c06, c07, 2. Wed: c08, c09, "
+    "c11, 3. c10 (Thu) is outside the window; c12 was created after as-of, so it does not exist yet.",
+    "outflow": "Mon: c01 (09:00) and c02 (12:00), 2. Tue: c03, c07, c06, 3. Wed: c13 (01:00) and c08 "
+    "(23:30), 2. c11 was resolved Thu 14:00, after as-of: at as-of it is still open.",
+    "backlog": "Open at Mon 00:00: c01 and c05 (opening backlog 2). End of Mon: 2 + 4 - 2 = 4 (c03, c04, "
+    "c05, c13); end of Tue: 4 + 2 - 3 = 3 (c04, c05, c13); end of Wed: 3 + 3 - 2 = 4 (c04, c05, c09, c11).",
+    "created_per_day": "9 cases created over 3 elapsed days: 3.0 per day. The previous period (Fri 02-27 to "
+    "Sun 03-01) had c05 and c01: 2 / 3 = 0.667.",
+    "resolved_per_day": "7 resolved over 3 days: 2.333 per day.",
+    "open_backlog": "At Thu 12:00: c04, c05, c09, c10, c11, so 5. One period (3 days) earlier, Mon 12:00: "
+    "c02 (resolved exactly at 12:00, so still open at 12:00), c03, c04, c05, so 4.",
+    "unassigned": "c04 (policy, normal): 1.",
+    "breached": "c04 (normal, due Wed 10:00) and c05 (low, due Wed 12:00): 2. c10 (urgent, created Thu "
+    "09:00, due 13:00) is not breached yet.",
+    "oldest_age": "c05 was created Fri 02-27 12:00: 6 days = 518400 s.",
+    "due_within_4h": "c10 is due Thu 13:00, one hour after as-of: due within 4 h (1), but not within 1 h "
+    "(13:00 is not before as-of + 1 h).",
+    "workload_open": "a1: c09, c11, so 2; a2: c10, 1; a3: c05, 1. c04 is unassigned, nobody's workload.",
+    "open_escalations": "c09 was escalated Thu 10:00 (before as-of), is open and its escalation unresolved: 1. "
+    "c13's escalation is unresolved but the case is resolved, so it does not count.",
+    "aht": "Resolved in the window with a handle time: a1 c01 600, c02 900, c08 1500, AHT 1000 s; a2 c03 "
+    "1200 s (c06 has no handle time and is left out); a3 c07 3000, c13 2000, 2500 s. All agents: "
+    "9200 / 6 = 1533.33 s.",
+    "handle_median": "a1: 600, 900, 1500, median 900 s; a3: 2000, 3000, median 2500 s.",
+    "handle_p90": "a1: position 1 + 0.9 x 2 = 2.8, so 900 + 0.8 x (1500 - 900) = 1380 s; a3: position 1.9, "
+    "2000 + 0.9 x 1000 = 2900 s.",
+    "first_response": "First responses in the window: c02 1800, c03 3600, c06 1800, c07 600, c08 1200, "
+    "c13 32400 s (c01's was Sunday; c11's came Thu 13:00, after as-of). Median (1800 + 1800) / 2 = 1800 s, "
+    "mean 6900 s, p90 at position 5.5: 3600 + 0.5 x 28800 = 18000 s.",
+    "resolution_time": "c01 82800, c02 14400, c03 86400, c06 46800, c07 21600, c13 93600, c08 52200 s: "
+    "median 52200 s, mean 56828.57 s, p90 at position 6.4: 86400 + 0.4 x 7200 = 89280 s.",
+    "sla_attainment": "7 resolved; c01 (urgent, due Sun 14:00, resolved Mon 09:00) and c07 (urgent, due Tue "
+    "16:00, resolved 18:00) are late: 5 / 7 = 0.714 (Wilson 95 %: 0.359 to 0.918).",
+    "throughput": "a1 3 (c01, c02, c08), a2 2 (c03, c06), a3 2 (c07, c13).",
+    "resolved_per_shift_hour": "a3 works Tue 20:00 to Wed 04:00 (8 h) and Wed 20:00 to Thu 04:00, of which "
+    "4 h fall in the window: 12 h, 2 / 12 = 0.167 per hour. a1: 3 / 24 = 0.125.",
+    "utilization": "a3: (3000 + 2000) / 43200 s = 0.116; a2: 1200 / 57600 = 0.021 (c06 has no handle time).",
+    "escalation_rate": "Created in the window: 9 (c02, c03, c04, c06, c07, c08, c09, c11, c13); escalated: "
+    "c03, c07, c13 and c09 (escalated Thu 10:00, before as-of): 4 / 9 = 0.444.",
+    "escalation_turnaround": "Escalations resolved in the window: c03 (Mon 11:00 to 15:00, 14400 s) and c07 "
+    "(Tue 13:00 to Wed 13:00, 86400 s): median 50400 s, p90 14400 + 0.9 x 72000 = 79200 s.",
+    "reopen_rate": "Of the 7 resolved, c06 was reopened: 1 / 7 = 0.143.",
+    "qa_mean": "Reviews in the window: r1 95 and r2 85 (a1), r3 70 (a2), r4 80 (a3); r5 comes after as-of. "
+    "a1: 90; all: 82.5.",
+    "qa_pass_rate": "r1 scores 95 but has a critical error: fail; r2 85 pass; r3 70 fail; r4 80 pass (at "
+    "the mark). a1 1 / 2 = 0.5, a2 0, a3 1; all 2 / 4 = 0.5.",
+    "qa_critical_errors": "a1: 1 (r1); a2 and a3: 0.",
+    "qa_reviews": "a1 2, a2 1, a3 1.",
+    "qa_coverage": "a1 resolved c01, c02, c08, of which c01 and c02 were reviewed: 2 / 3. a2 resolved c03 "
+    "and c06; c06's review r5 comes after as-of: 1 / 2.",
+    "qa_criterion_mean": "documentation (90 + 90 + 80 + 60) / 4 = 80; policy_accuracy (100 + 80 + 60 + 90) / "
+    "4 = 82.5 (r5 is after as-of).",
+}
+
+DEFINITIONS = {k: replace(m, example=_EXAMPLES.get(k, m.example)) for k, m in DEFINITIONS.items()}
