@@ -53,7 +53,9 @@ def test_numbers_and_percentages():
 
 
 def test_md_escape_neutralises_markdown_html_and_directives():
-    hostile = "<script>x</script> **b** [l](javascript:x) ![i](http://e/x.png) :red[r] :material/home: $x$ `c`"
+    hostile = (
+        "<script>x</script> **b** [l](javascript:x) ![i](http://e/x.png) :red[r] :material/home: $x$ `c`"
+    )
     out = md_escape(hostile)
     for ch in "<>*[]()!:$`":
         # every special character is preceded by a backslash
@@ -66,7 +68,9 @@ def test_md_escape_neutralises_markdown_html_and_directives():
 @given(st.text(max_size=50))
 def test_md_escape_only_adds_backslashes(s):
     out = md_escape(s)
-    assert out.replace("\\", "") == s.replace("\\", "").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    assert out.replace("\\", "") == s.replace("\\", "").replace("\r\n", " ").replace("\n", " ").replace(
+        "\r", " "
+    )
 
 
 def test_neutralise_cells():
@@ -83,7 +87,7 @@ def test_neutralise_cells():
 def test_csv_neutralises_text_only():
     df = pl.DataFrame(
         {
-            "agent": ["=HYPERLINK(\"http://evil\",\"x\")", "Ann", "@cmd", None],
+            "agent": ['=HYPERLINK("http://evil","x")', "Ann", "@cmd", None],
             "delta": [-1.5, 2.0, None, 3.0],
             "day": [dt.date(2026, 3, 1)] * 4,
             "tags": [["-a", "b"], [], None, ["c"]],

@@ -153,7 +153,19 @@ def test_unknown_agent_is_dropped_with_a_notice_naming_it():
     assert "Nope" in notices[0].message
 
 
-@pytest.mark.parametrize("bad", ["2026-13-01", "2026-02-30", "yesterday", "2026/03/01", "20260301", "0001-01-01", "9999-12-31", "2026-3-1"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-13-01",
+        "2026-02-30",
+        "yesterday",
+        "2026/03/01",
+        "20260301",
+        "0001-01-01",
+        "9999-12-31",
+        "2026-3-1",
+    ],
+)
 def test_malformed_start_date(bad):
     state, notices = parse({"from": bad, "to": "2026-03-01"})
     assert state == default_state("UTC")
@@ -241,14 +253,18 @@ zones = st.sampled_from(["UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Joh
 
 @st.composite
 def view_states(draw):
-    preset = draw(st.sampled_from(["today", "last_7", "last_28", "last_90", "this_week", "last_week", "custom"]))
+    preset = draw(
+        st.sampled_from(["today", "last_7", "last_28", "last_90", "this_week", "last_week", "custom"])
+    )
     start = end = None
     if preset == "custom":
         start = draw(dates)
         end = start + dt.timedelta(days=draw(st.integers(0, MAX_RANGE_DAYS - 1)))
     as_of = draw(
         st.none()
-        | st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2026, 3, 4), timezones=st.just(UTC))
+        | st.datetimes(
+            min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2026, 3, 4), timezones=st.just(UTC)
+        )
     )
     return ViewState(
         preset=preset,
@@ -274,7 +290,17 @@ def test_url_round_trip(state):
 
 
 text_values = st.text(max_size=30) | st.sampled_from(
-    ["2026-03-01", "2026-02-30", "today", "custom", "UTC", "Europe/Berlin", "A1", "2026-03-01T00:00:00Z", "9999-12-31"]
+    [
+        "2026-03-01",
+        "2026-02-30",
+        "today",
+        "custom",
+        "UTC",
+        "Europe/Berlin",
+        "A1",
+        "2026-03-01T00:00:00Z",
+        "9999-12-31",
+    ]
 )
 
 
@@ -333,8 +359,14 @@ def test_options_from_dataset():
 
 
 def test_options_of_empty_data():
-    o = options_from_dataset(normalize({"agents": pl.DataFrame({"agent_id": [], "name": [], "team": []}),
-                                        "cases": pl.DataFrame({"case_id": [], "created_at": [], "queue": []})}))
+    o = options_from_dataset(
+        normalize(
+            {
+                "agents": pl.DataFrame({"agent_id": [], "name": [], "team": []}),
+                "cases": pl.DataFrame({"case_id": [], "created_at": [], "queue": []}),
+            }
+        )
+    )
     assert o == Options()
     state, notices = parse({"agent": "A1"}, options=o)
     assert state.agents == () and keys(notices) == ["agent"]
@@ -346,5 +378,12 @@ def test_latest_activity_is_the_latest_timestamp_anywhere():
 
 def test_age_text():
     assert [age_text(s) for s in (-5, 0, 59, 60, 3599, 3600, 47 * 3600, 48 * 3600)] == [
-        "in the future", "just now", "just now", "1 min ago", "59 min ago", "1 h ago", "47 h ago", "2 days ago"
+        "in the future",
+        "just now",
+        "just now",
+        "1 min ago",
+        "59 min ago",
+        "1 h ago",
+        "47 h ago",
+        "2 days ago",
     ]

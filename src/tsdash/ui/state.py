@@ -428,7 +428,11 @@ def parse_query(
             tz = raw_tz
         else:
             notices.append(
-                Notice("tz", raw_tz, f"Unknown time zone “{_short(raw_tz)}” in the link; showing times in {base_tz}.")
+                Notice(
+                    "tz",
+                    raw_tz,
+                    f"Unknown time zone “{_short(raw_tz)}” in the link; showing times in {base_tz}.",
+                )
             )
 
     as_of: dt.datetime | None = None
@@ -446,7 +450,11 @@ def parse_query(
             )
         elif t > now.astimezone(UTC) + FUTURE_SLACK:
             notices.append(
-                Notice("asof", raw_asof, f"Ignored the frozen time {format_asof(t)}: it is in the future. Showing live data.")
+                Notice(
+                    "asof",
+                    raw_asof,
+                    f"Ignored the frozen time {format_asof(t)}: it is in the future. Showing live data.",
+                )
             )
         else:
             as_of = t
@@ -459,7 +467,11 @@ def parse_query(
     raw_from, raw_to = _last(query, "from"), _last(query, "to")
     if raw_preset is not None and raw_preset not in PRESETS:
         notices.append(
-            Notice("preset", raw_preset, f"Unknown period “{_short(raw_preset)}” in the link; showing the {default_label}.")
+            Notice(
+                "preset",
+                raw_preset,
+                f"Unknown period “{_short(raw_preset)}” in the link; showing the {default_label}.",
+            )
         )
         raw_preset = None
     if raw_preset not in (None, "custom"):
@@ -494,7 +506,11 @@ def _custom_range(
     for key, raw, parsed, what in (("from", raw_from, start, "start"), ("to", raw_to, end, "end")):
         if raw is not None and parsed is None:
             bad.append(
-                Notice(key, raw, f"Ignored the {what} date “{_short(raw)}”: not a date like 2026-03-02; {fallback}.")
+                Notice(
+                    key,
+                    raw,
+                    f"Ignored the {what} date “{_short(raw)}”: not a date like 2026-03-02; {fallback}.",
+                )
             )
     if bad:
         return None, None, bad
@@ -503,18 +519,30 @@ def _custom_range(
         present = raw_from if raw_from is not None else (raw_to or "")
         return None, None, [Notice(key, present, f"The link's date range has no “{key}” date; {fallback}.")]
     if end < start:
-        return None, None, [
-            Notice("from", str(raw_from), f"Ignored the date range {start} to {end}: it ends before it starts; {fallback}.")
-        ]
+        return (
+            None,
+            None,
+            [
+                Notice(
+                    "from",
+                    str(raw_from),
+                    f"Ignored the date range {start} to {end}: it ends before it starts; {fallback}.",
+                )
+            ],
+        )
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         new_start = end - dt.timedelta(days=MAX_RANGE_DAYS - 1)
-        return new_start, end, [
-            Notice(
-                "from",
-                str(raw_from),
-                f"The date range {start} to {end} is longer than {MAX_RANGE_DAYS} days; showing {new_start} to {end}.",
-            )
-        ]
+        return (
+            new_start,
+            end,
+            [
+                Notice(
+                    "from",
+                    str(raw_from),
+                    f"The date range {start} to {end} is longer than {MAX_RANGE_DAYS} days; showing {new_start} to {end}.",
+                )
+            ],
+        )
     return start, end, []
 
 
@@ -524,12 +552,18 @@ def _dimension_values(query: Mapping[str, object], key: str, notices: list[Notic
     values = _values(query, key)
     if len(values) > MAX_VALUES_PER_KEY:
         notices.append(
-            Notice(key, str(len(values)), f"The link selects {len(values)} values for {label}; kept the first {MAX_VALUES_PER_KEY}.")
+            Notice(
+                key,
+                str(len(values)),
+                f"The link selects {len(values)} values for {label}; kept the first {MAX_VALUES_PER_KEY}.",
+            )
         )
         values = values[:MAX_VALUES_PER_KEY]
     for v in values:
         if len(v) > MAX_VALUE_CHARS:
-            notices.append(Notice(key, v, f"Ignored {label} “{_short(v)}” from the link: too long to be a {label}."))
+            notices.append(
+                Notice(key, v, f"Ignored {label} “{_short(v)}” from the link: too long to be a {label}.")
+            )
         else:
             out.append(v)
     return out
@@ -550,7 +584,9 @@ def check_dimensions(state: ViewState, options: Options) -> tuple[ViewState, lis
             for v in selected:
                 if v not in allowed:
                     notices.append(
-                        Notice(key, v, f"Ignored {label} “{_short(v)}”: there is no such {label} in the data.")
+                        Notice(
+                            key, v, f"Ignored {label} “{_short(v)}”: there is no such {label} in the data."
+                        )
                     )
             changes[name] = keep
     return (replace(state, **changes) if changes else state), notices
