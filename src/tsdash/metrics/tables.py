@@ -50,7 +50,9 @@ def seconds(a: str | pl.Expr, b: str | pl.Expr) -> pl.Expr:
     """``a - b`` in float seconds."""
     a = pl.col(a) if isinstance(a, str) else a
     b = pl.col(b) if isinstance(b, str) else b
-    return (a - b).dt.total_microseconds().cast(pl.Float64) / 1e6
+    us = (a - b).dt.total_microseconds()
+    # whole seconds + fraction: correctly rounded (a plain float division by 1e6 is not, in Polars)
+    return (us // 1_000_000).cast(pl.Float64) + (us % 1_000_000).cast(pl.Float64) / 1e6
 
 
 def _n() -> pl.Expr:

@@ -1,0 +1,238 @@
+"""``tsdash metrics METRIC``: print a metric table (CSV, JSON or a text table) without the app.
+
+The ``tsdash`` entry point wires this with::
+
+    p = sub.add_parser("metrics", help="print a metric table")
+    tsdash.metrics.cli.add_arguments(p)
+    ...
+    return tsdash.metrics.cli.run(args, ds_loader)   # ds_loader(source, tz) -> Dataset
+
+Exit codes: 0 table printed (possibly with no rows); 2 a usage error (unknown metric, bad date,
+``--from`` after ``--to``, unknown agent/team/queue/...), one line on stderr; 1 the data could not
+be loaded. Imports stay light: no Streamlit or Plotly on this path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from tsdash.dataset import Dataset
+from tsdash.metrics.core import MetricError
+from tsdash.metrics.filters import Filter
+from tsdash.metrics.registry import TABLES
+
+FORMATS = ("csv", "json", "table")
+
+# --option -> (Filter field, what, how to list the known values)
+_DIM_OPTIONS: dict[str, tuple[str, str]] = {
+    "team": ("teams", "team"),
+    "queue": ("queues", "queue"),
+    "priority": ("priorities", "priority"),
+    "agent": ("agents", "agent"),
+    "case_type": ("case_types", "case type"),
+    "channel": ("channels", "channel"),
+}
+
+
+class UsageError(Exception):
+    """One line for stderr; exit 2."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``tsdash metrics`` arguments to ``parser``."""
+    names = ", ".join(TABLES)
+    parser.add_argument("metric", metavar="METRIC", help=f"one of: {names}")
+    parser.add_argument("--source", default=None, help="data source (default: the configured one)")
+    parser.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--tz", default=None, help="display time zone (default: the configured one)")
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="ISO",
+        help="evaluate as of this instant (ISO 8601; without offset: in --tz). Default: now",
+    )
+    parser.add_argument(
+        "--by", default=None, metavar="KEYS", help="grouping keys, comma-separated, e.g. queue,week"
+    )
+    for opt, (_field, what) in _DIM_OPTIONS.items():
+        parser.add_argument(
+            f"--{opt.replace('_', '-')}",
+            dest=opt,
+            action="append",
+            default=[],
+            metavar="VALUE",
+            help=f"keep only this {what} (repeatable)",
+        )
+    parser.add_argument("--format", default="csv", metavar="FORMAT", help="csv (default), json or table")
+
+
+def _err(stream: TextIO, message: str) -> None:
+    print(f"tsdash metrics: {message}", file=stream)
+
+
+def _date(value: str | None, opt: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{opt} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-02") from None
+
+
+def _as_of(value: str | None, tz: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(
+            f"--as-of {value!r} is not an ISO time; use e.g. 2026-03-05T12:00 or 2026-03-05T12:00+00:00"
+        ) from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=ZoneInfo(tz))
+    return t
+
+
+def _tz(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"--tz {value!r} is not a known time zone; use an IANA name such as Europe/Berlin"
+        ) from None
+    return value
+
+
+def _by(value: str | None, metric: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    allowed = TABLES[metric].allowed_by
+    for k in keys:
+        if k not in allowed:
+            raise UsageError(f"--by: {metric} cannot be grouped by {k!r}; use any of: {', '.join(allowed)}")
+    return keys
+
+
+def _known(ds: Dataset, opt: str) -> set[str]:
+    if opt == "agent":
+        return set(ds.agents["agent_id"].drop_nulls().to_list())
+    if opt == "team":
+        return set(ds.agents["team"].drop_nulls().to_list())
+    col = {"queue": "queue", "priority": "priority", "case_type": "case_type", "channel": "channel"}[opt]
+    known = set(ds.cases[col].drop_nulls().unique().to_list())
+    if opt == "priority":
+        known |= ds.sla.known_priorities()
+    return known
+
+
+def _check_dims(ds: Dataset, args: argparse.Namespace) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for opt, (field, what) in _DIM_OPTIONS.items():
+        values = tuple(v.strip() for v in (getattr(args, opt, None) or []))
+        if not values:
+            continue
+        known = _known(ds, opt)
+        for v in values:
+            if v not in known:
+                shown = sorted(known)
+                hint = ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
+                raise UsageError(f"unknown {what} {v!r}; known: {hint or '(none in the data)'}")
+        out[field] = values
+    return out
+
+
+def _write(df: pl.DataFrame, fmt: str, out: TextIO) -> None:
+    if fmt == "csv":
+        out.write(df.write_csv())
+    elif fmt == "json":
+        rows: list[dict[str, Any]] = df.with_columns(
+            pl.col(c).cast(pl.String) for c, t in df.schema.items() if t == pl.Date
+        ).to_dicts()
+        out.write(json.dumps(rows, ensure_ascii=False) + "\n")
+    else:
+        with pl.Config(
+            tbl_rows=-1,
+            tbl_cols=-1,
+            tbl_hide_dataframe_shape=True,
+            tbl_hide_column_data_types=True,
+            tbl_width_chars=10_000,
+            fmt_str_lengths=200,
+            float_precision=None,
+        ):
+            out.write(f"{df}\n")
+
+
+def run(
+    args: argparse.Namespace,
+    ds_loader: Callable[[str | None, str], Dataset],
+    settings: Any | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run ``tsdash metrics`` for parsed ``args``. ``ds_loader(source, tz)`` returns the dataset;
+    ``settings`` (a :class:`tsdash.config.Settings`) gives the default time zone and the QA pass
+    mark and is loaded from the configuration when omitted."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        metric = args.metric
+        if metric not in TABLES:
+            raise UsageError(f"unknown metric {metric!r}; choose one of: {', '.join(TABLES)}")
+        td = TABLES[metric]
+        fmt = (args.format or "csv").lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"--format {args.format!r} is not supported; use csv, json or table")
+        if settings is None:
+            from tsdash.config import ConfigError, load_settings
+
+            try:
+                settings = load_settings()
+            except ConfigError as exc:
+                raise UsageError(str(exc)) from None
+        tz = _tz(args.tz or settings.display_tz)
+        start, end = _date(args.date_from, "--from"), _date(args.date_to, "--to")
+        as_of = _as_of(args.as_of, tz)
+        by = _by(args.by, metric)
+        if td.windowed and (start is None or end is None):
+            raise UsageError(f"{metric} needs a window: --from DATE --to DATE (YYYY-MM-DD)")
+        if start is not None and end is not None and start > end:
+            raise UsageError(f"--from {start} is after --to {end}")
+        if start is None or end is None:  # a snapshot: the window is irrelevant
+            day = (as_of or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(tz)).date()
+            start = start or end or day
+            end = end or start
+            if end < start:
+                start, end = end, start
+    except UsageError as exc:
+        _err(err, str(exc))
+        return 2
+
+    try:
+        ds = ds_loader(args.source, tz)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the loader's message names the source and the fix
+        _err(err, f"cannot load the data: {exc}")
+        return 1
+
+    try:
+        dims = _check_dims(ds, args)
+        f = Filter(start, end, tz=tz, as_of=as_of, **dims)
+        pass_mark = float(getattr(settings, "qa_pass_mark", 80.0))
+        df = td.compute(ds, f, by, pass_mark=pass_mark)
+    except (UsageError, MetricError) as exc:
+        _err(err, str(exc))
+        return 2
+    _write(df, fmt, out)
+    return 0
