@@ -698,7 +698,7 @@ def _on_shift(a: np.ndarray, s: np.ndarray, e: np.ndarray, b0: int, nb: int, n_a
 
 def _new_hire_mult(weeks: np.ndarray) -> np.ndarray:
     """Handle-time multiplier of the new hire ``weeks`` after the hire date."""
-    return 1.0 + 1.2 * np.exp(-np.clip(weeks, 0, None) / 3.5)
+    return 1.0 + 1.5 * np.exp(-np.clip(weeks, 0, None) / 2.5)
 
 
 # --------------------------------------------------------------------------- generate
@@ -874,7 +874,7 @@ def generate(
     weight = on / speed_t
     if "new_hire" in ag.role:  # a new hire gets a lighter load while ramping up
         i = ag.role["new_hire"]
-        weight[:, i] *= 0.75
+        weight[:, i] *= 0.9
     agent = np.full(n, -1, dtype=np.int64)
     u = rng.random(n)
     for qi in range(nq):
