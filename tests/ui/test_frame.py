@@ -231,12 +231,17 @@ def test_window_without_data_still_renders(fixture_source):
 
 
 def test_data_text_is_never_markdown(fixture_source):
-    at = run({"agent": "A3"})
+    at = run({"agent": ["A3", "<b>x</b>"]})
     assert not at.exception
-    # the hostile agent name appears only as a widget option label, never in a Markdown element
-    for el in [*at.markdown, *at.caption, *at.warning, *at.info]:
-        assert "<img" not in el.value and "**Mallory**" not in el.value
-    assert HOSTILE_NAME in at.multiselect(key=W + "agent").options
+    # data and URL text reaches Markdown elements only escaped
+    for el in [*at.markdown, *at.caption, *at.warning, *at.info, *at.error]:
+        assert (
+            "<b>" not in el.value
+            and "**Mallory**" not in el.value
+            and "<img" not in el.value.replace("\\<", "")
+        )
+    assert "\\<b\\>x\\<\\/b\\>" in at.warning[0].value
+    assert HOSTILE_NAME in at.multiselect(key=W + "agent").options  # option labels are plain text
 
 
 @pytest.mark.parametrize("script", [APP, DATA_PAGE])
