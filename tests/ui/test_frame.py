@@ -253,3 +253,26 @@ def test_every_page_runs_directly_from_a_deep_link(fixture_source, script):
     at.run()
     assert not at.exception
     assert view(at).agents == ("A2",)
+
+
+def test_configuration_error_is_a_banner(fixture_source, monkeypatch):
+    monkeypatch.setenv("TSDASH_DISPLAY_TZ", "Mars/Olympus")
+    at = run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Mars/Olympus" in at.error[0].value
+    assert at.sidebar.get("page_link")
+
+
+def test_demo_data(source_env, tmp_path):
+    from tsdash.demo import generate
+
+    tables = generate(days=14, agents=8, seed=3, now=ANCHOR)
+    source_env(write_parquet(tmp_path / "demo", tables))
+    at = run({"preset": "last_28"})
+    assert not at.exception and not at.error and not at.warning
+    assert metrics(at)["Cases in the data"] == f"{tables['cases'].height:,}"
+    assert metrics(at)["Agents"] == str(tables["agents"].height)
+    assert len(at.multiselect(key=W + "agent").options) == tables["agents"].height
+    assert at.multiselect(key=W + "queue").options == sorted(tables["cases"]["queue"].unique().to_list())
+    # freshness: the demo's latest record is at most its anchor
+    assert any("Data updated" in c.value for c in at.sidebar.caption)
