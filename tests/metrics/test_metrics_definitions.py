@@ -113,6 +113,30 @@ def test_flow_days_after_as_of_are_not_shown(ds):
     assert got.row(3) == (D(2026, 3, 5), 1, 0, 5)
 
 
+def test_flow_boundaries_at_exact_midnight():
+    # x1 created Sun 12:00, resolved exactly Mon 00:00: open at Sun's end (resolved_at >= t), Monday's outflow
+    # x2 created exactly Mon 00:00: Monday's inflow, not open at Sun's end (created_at < t fails)
+    cases = pl.DataFrame(
+        {
+            "case_id": ["x1", "x2"],
+            "queue": ["q", "q"],
+            "created_at": [dt.datetime(2026, 3, 1, 12, tzinfo=UTC), dt.datetime(2026, 3, 2, tzinfo=UTC)],
+            "resolved_at": [dt.datetime(2026, 3, 2, tzinfo=UTC), None],
+        }
+    )
+    ds = normalize(
+        {"agents": pl.DataFrame({"agent_id": ["a"], "name": ["A"], "team": ["T"]}), "cases": cases}
+    )
+    f = Filter(D(2026, 3, 1), D(2026, 3, 2), as_of=EXAMPLE_AS_OF)
+    assert rows(flow(ds, f)) == [(D(2026, 3, 1), 1, 0, 1), (MON, 1, 1, 1)]
+    # the same with the window starting Monday: the opening backlog holds x1
+    assert rows(flow(ds, f.with_(start=MON))) == [(MON, 1, 1, 1)]
+    # and as-of exactly at Mon 00:00: x1's resolution and x2 do not exist yet
+    f0 = f.with_(as_of=dt.datetime(2026, 3, 2, tzinfo=UTC))
+    assert rows(flow(ds, f0)) == [(D(2026, 3, 1), 1, 0, 1)]
+    assert backlog_now(ds, f0, ())["open"].to_list() == [1]
+
+
 def test_flow_starts_at_first_case(ds):
     # window from Wed 02-25; the first case (c05) is Fri 02-27
     f = Filter(D(2026, 2, 25), D(2026, 2, 28), as_of=EXAMPLE_AS_OF)

@@ -86,7 +86,10 @@ def _wilson(x: pl.Expr, n: pl.Expr, z: float, sign: float) -> pl.Expr:
     denom = 1.0 + z2 / n
     centre = (p + z2 / (2.0 * n)) / denom
     half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom
-    return pl.when(n > 0).then((centre + sign * half).clip(0.0, 1.0)).otherwise(None)
+    bound = (centre + sign * half).clip(0.0, 1.0)
+    # exact ends: 0 successes -> lower 0, all successes -> upper 1 (no rounding residue)
+    edge = (x.cast(pl.Float64) <= 0) if sign < 0 else (x.cast(pl.Float64) >= n)
+    return pl.when(n <= 0).then(None).when(edge).then(0.0 if sign < 0 else 1.0).otherwise(bound)
 
 
 def wilson(x: int, n: int) -> tuple[float | None, float | None]:

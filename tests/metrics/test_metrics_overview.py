@@ -1,0 +1,153 @@
+"""KPI tiles, live workload and drill-down on the worked example (numbers by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tsdash.metrics import (
+    DEFINITIONS,
+    KPI_KEYS,
+    Filter,
+    MetricError,
+    cases_behind,
+    elapsed_days,
+    kpis,
+    pin,
+    workload_agents,
+    workload_queues,
+)
+from tsdash.metrics.example import EXAMPLE_FILTER as F
+from tsdash.metrics.example import example_dataset
+
+UTC = dt.UTC
+MON = dt.date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return example_dataset()
+
+
+def test_kpis(ds):
+    k = kpis(ds, F)
+    assert tuple(k) == KPI_KEYS
+    # open at Thu 12:00: c04 c05 c09 c10 c11; 3 days earlier (Mon 12:00): c02 (resolved at exactly 12:00) c03 c04 c05
+    assert (k["open_backlog"].value, k["open_backlog"].previous) == (5, 4)
+    # 9 created, 7 resolved over 3 whole days; previous period Fri..Sun: c05, c01 created, nothing resolved
+    assert (k["created_per_day"].value, k["created_per_day"].n) == (3.0, 9)
+    assert k["created_per_day"].previous == pytest.approx(2 / 3)
+    assert k["resolved_per_day"].value == pytest.approx(7 / 3) and k["resolved_per_day"].previous == 0
+    # AHT over 600 900 1500 1200 3000 2000 = 9200 / 6
+    assert k["aht"].value == pytest.approx(9200 / 6) and k["aht"].n == 6
+    assert k["aht"].ci_low < k["aht"].value < k["aht"].ci_high
+    assert k["aht"].previous is None  # nothing resolved in the previous period
+    # first responses 600 1200 1800 1800 3600 32400 -> median 1800; previous: c05 and c01 3600 each
+    assert (k["first_response"].value, k["first_response"].n, k["first_response"].previous) == (
+        1800.0,
+        6,
+        3600.0,
+    )
+    # n = 6: ranks j = floor(3 - 2.4) = 1, k = ceil(4 + 2.4) = 7 -> clipped to 6: (600, 32400)
+    assert (k["first_response"].ci_low, k["first_response"].ci_high) == (600.0, 32400.0)
+    assert k["sla_attainment"].value == pytest.approx(5 / 7) and k["sla_attainment"].n == 7
+    assert k["qa_mean"].value == 82.5 and k["qa_mean"].n == 4
+    assert k["escalation_rate"].value == pytest.approx(4 / 9) and k["escalation_rate"].previous == 0.0
+    assert k["escalation_rate"].delta == pytest.approx(4 / 9)
+    assert k["sla_attainment"].direction == "higher_better"
+    assert k["aht"].description == DEFINITIONS["aht"].description
+
+
+def test_elapsed_days_counts_the_running_day_by_its_fraction():
+    f = Filter(
+        dt.date(2026, 3, 28),
+        dt.date(2026, 3, 29),
+        tz="Europe/Berlin",
+        as_of=dt.datetime(2026, 3, 29, 10, 30, tzinfo=UTC),
+    )
+    # Sat whole; Sun (23 h, began Sat 23:00 UTC) 11.5 h elapsed -> 1 + 11.5/23
+    assert elapsed_days(f) == pytest.approx(1.5)
+
+
+def test_pin_reads_the_clock_once():
+    f = Filter(MON, MON)
+    p = pin(f, now=dt.datetime(2026, 3, 2, 8, tzinfo=UTC))
+    assert p.as_of == dt.datetime(2026, 3, 2, 8, tzinfo=UTC) and pin(p) is p
+
+
+def test_kpis_without_frozen_as_of(ds):
+    # as_of = now (well after the data): everything resolved or open as recorded; nothing raises
+    k = kpis(ds, Filter(MON, dt.date(2026, 3, 4)))
+    assert k["created_per_day"].value == 3.0  # the same 9 cases; c10 (Thu) and c12 (Fri) are outside
+    assert k["open_backlog"].value == 4  # c04 c05 c09 c10 (c11 is resolved by now)
+
+
+def test_workload_agents(ds):
+    got = workload_agents(ds, F)
+    assert got.columns == [
+        "agent_id",
+        "name",
+        "team",
+        "open",
+        "breached",
+        "due_within_1h",
+        "due_within_4h",
+        "oldest_age_s",
+    ]
+    assert got.select("agent_id", "name", "team", "open").rows() == [
+        ("a1", "Ann", "T1", 2),
+        ("a2", "Bob", "T1", 1),
+        ("a3", "Cy", "T2", 1),
+    ]
+
+
+def test_workload_queues(ds):
+    got = workload_queues(ds, F)
+    assert got.select("queue", "priority", "open", "due_within_4h", "open_escalations").rows() == [
+        ("disputes", "high", 1, 0, 1),
+        ("fraud", "normal", 1, 0, 0),
+        ("fraud", "urgent", 1, 1, 0),
+        ("policy", "low", 1, 0, 0),
+        ("policy", "normal", 1, 0, 0),
+    ]
+
+
+def ids(df):
+    return df["case_id"].to_list()
+
+
+def test_cases_behind_flow(ds):
+    assert ids(cases_behind(ds, F, "flow", "inflow", date=MON)) == ["c02", "c03", "c04", "c13"]
+    assert ids(cases_behind(ds, F, "flow", "outflow", date="2026-03-03")) == ["c03", "c07", "c06"]
+    assert sorted(ids(cases_behind(ds, F, "flow", "backlog", date="2026-03-04"))) == [
+        "c04",
+        "c05",
+        "c09",
+        "c11",
+    ]
+    assert sorted(ids(cases_behind(ds, F, "flow", "backlog", week=MON))) == ["c04", "c05", "c09", "c11"]
+    assert ids(cases_behind(ds, F, "flow", "inflow", date=MON, queue="policy")) == ["c04", "c13"]
+
+
+def test_cases_behind_rates_and_snapshots(ds):
+    assert ids(cases_behind(ds, F, "sla", "breached", week=MON)) == ["c01", "c07"]
+    assert ids(cases_behind(ds, F, "escalations", "escalated")) == ["c03", "c13", "c07", "c09"]
+    assert ids(cases_behind(ds, F, "handle-time", agent_id="a1", week=MON)) == ["c01", "c02", "c08"]
+    assert ids(cases_behind(ds, F, "backlog-now", "unassigned")) == ["c04"]
+    assert sorted(ids(cases_behind(ds, F, "backlog-now", "breached", queue="policy"))) == ["c04", "c05"]
+    assert ids(cases_behind(ds, F, "escalations", agent_id=None)) == ["c04"]  # the unassigned case
+    q = cases_behind(ds, F, "quality", "fails", agent_id="a1")
+    assert q["review_id"].to_list() == ["r1"] and q["case_id"].to_list() == ["c02"]
+    assert ids(cases_behind(ds, F, "qa-coverage", "not_reviewed", agent_id="a1")) == ["c08"]
+
+
+def test_cases_behind_errors(ds):
+    with pytest.raises(MetricError, match="unknown metric"):
+        cases_behind(ds, F, "nope")
+    with pytest.raises(MetricError, match="choose measure"):
+        cases_behind(ds, F, "flow")
+    with pytest.raises(MetricError, match="cannot select on 'colour'"):
+        cases_behind(ds, F, "sla", colour="red")
+    with pytest.raises(MetricError, match="unknown measure"):
+        cases_behind(ds, F, "sla", "nope")
