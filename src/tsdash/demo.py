@@ -990,6 +990,12 @@ def generate(
         }
     ).cast(CONTRACT["cases"].dtypes)
 
+    # free what the remaining tables do not need (matters at 10M cases)
+    del queue, prio, ctype, chan, stream, cbin, sbin, sb, p_lo, p_hi, u, rank, gorder, gsorted, group
+    del handle, wall, work_end, esc_p, will_esc, reason, esc_wait, after_esc, pend_p, pending, pend_wait
+    del stuck, extra_handle, reopen, rework, handle_total, status, waiting_customer, waiting_escalation
+    del outcome, has_due, due, mult, aht, picked
+
     # ---- QA reviews of resolved cases
     qa_pick = is_resolved & (rng.random(n) < 0.085)
     reviewed_at = final_res + (rng.uniform(1.0, 5.0, n) * DAY).astype(np.int64)
@@ -1058,8 +1064,8 @@ def generate(
         }
     ).cast(CONTRACT["qa_criteria"].dtypes)
 
-    # ---- events (one frame per event type, concatenated, sorted by case then time)
-    idx_all = np.arange(n, dtype=np.int64)
+    # ---- events: per case in time order (created <= assigned <= first_response <= escalated <=
+    # escalation_resolved <= resolved <= reopened <= resolved), so a stable sort by case suffices
     ev_types = (
         "created",
         "assigned",
@@ -1069,38 +1075,41 @@ def generate(
         "resolved",
         "reopened",
     )
-    parts = []
-
-    def _ev(mask: np.ndarray, ts: np.ndarray, etype: int, with_agent: bool, seq: int) -> None:
-        ii = idx_all[mask]
-        parts.append(
-            pl.DataFrame(
-                {
-                    "i": ii,
-                    "ts": ts[mask].astype(np.int64),
-                    "seq": np.full(len(ii), seq, dtype=np.int8),
-                    "event_type": np.full(len(ii), etype, dtype=np.int8),
-                    "a": np.where(with_agent, agent[mask], -1).astype(np.int64),
-                }
-            )
-        )
-
-    _ev(np.ones(n, dtype=bool), created, 0, False, 0)
-    _ev(assigned, pickup, 1, True, 1)
-    _ev(has_fr, first_resp, 2, True, 2)
-    _ev(escalated, esc_at, 3, True, 3)
-    _ev(esc_resolved, esc_done, 4, False, 4)
-    _ev(res1, resolved1, 5, True, 5)
-    _ev(reopened, reopen_at, 6, False, 6)
-    _ev(reopened & is_resolved, resolved2, 5, True, 7)
-    ev = pl.concat(parts).sort(["i", "ts", "seq"])
-    ea = ev["a"].to_numpy()
+    idx_all = np.arange(n, dtype=np.int64)
+    agent16 = agent.astype(np.int32)
+    steps = (
+        (None, created, 0, False),
+        (assigned, pickup, 1, True),
+        (has_fr, first_resp, 2, True),
+        (escalated, esc_at, 3, True),
+        (esc_resolved, esc_done, 4, False),
+        (res1, resolved1, 5, True),
+        (reopened, reopen_at, 6, False),
+        (reopened & is_resolved, resolved2, 5, True),
+    )
+    ev_i = np.concatenate([idx_all if m is None else idx_all[m] for m, _, _, _ in steps])
+    ev_ts = np.concatenate([ts if m is None else ts[m] for m, ts, _, _ in steps])
+    ev_t = np.concatenate(
+        [np.full(n if m is None else int(m.sum()), t, dtype=np.int64) for m, _, t, _ in steps]
+    )
+    ev_a = np.concatenate(
+        [
+            (agent16 if m is None else agent16[m])
+            if with_agent
+            else np.full(n if m is None else int(m.sum()), -1, np.int32)
+            for m, _, _, with_agent in steps
+        ]
+    )
+    del idx_all, agent16
+    order = np.argsort(ev_i, kind="stable")
+    ev_i, ev_ts, ev_t, ev_a = ev_i[order], ev_ts[order], ev_t[order], ev_a[order]
+    del order
     events_df = pl.DataFrame(
         {
-            "case_id": case_ids.gather(ev["i"]) if len(ev) else pl.Series([], dtype=pl.String),
-            "ts": _ts(ev["ts"].to_numpy()),
-            "event_type": _gather(ev_types, ev["event_type"].to_numpy().astype(np.int64)),
-            "agent_id": _gather(ag.ids, ea, ea >= 0),
+            "case_id": case_ids.gather(pl.Series(ev_i)) if len(ev_i) else pl.Series([], dtype=pl.String),
+            "ts": _ts(ev_ts),
+            "event_type": _gather(ev_types, ev_t),
+            "agent_id": _gather(ag.ids, ev_a, ev_a >= 0),
         }
     ).cast(CONTRACT["events"].dtypes)
 

@@ -165,9 +165,22 @@ def _canonical(table: str, df: pl.DataFrame) -> pl.DataFrame:
     return df.select(exprs)
 
 
-def _arrow(df: pl.DataFrame):
-    # oldest compat level: large_string instead of string_view, which ADBC drivers understand
-    return df.to_arrow(compat_level=pl.CompatLevel.oldest())
+def _arrow(df: pl.DataFrame, views: bool = True):
+    """Arrow table for ADBC. ``views``: strings as zero-copy ``string_view`` (ADBC drivers >= 1.x
+    recent); else ``large_string`` (a copy; for older drivers)."""
+    return df.to_arrow(compat_level=pl.CompatLevel.newest() if views else pl.CompatLevel.oldest())
+
+
+def _with_view_fallback(fill) -> None:
+    """Run ``fill(views)`` with string views; if the driver rejects them, once more without."""
+    try:
+        fill(True)
+    except WriteError:
+        raise
+    except Exception as first:
+        if "view" not in str(first).lower() and "not implemented" not in str(first).lower():
+            raise
+        fill(False)
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -233,7 +246,12 @@ def _write_sqlite(tables: dict[str, pl.DataFrame], path: Path, if_exists: str) -
         except ImportError:  # pragma: no cover - adbc is a dependency; stdlib fallback
             _sqlite_fill_stdlib(tables, tmp)
         else:
-            _sqlite_fill_adbc(tables, tmp)
+
+            def fill(views: bool) -> None:
+                tmp.unlink(missing_ok=True)
+                _sqlite_fill_adbc(tables, tmp, views)
+
+            _with_view_fallback(fill)
         _sqlite_finish(tables, tmp)
         # stale WAL/SHM files of the file being replaced must not be applied to the new one
         for p in (Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -245,7 +263,7 @@ def _write_sqlite(tables: dict[str, pl.DataFrame], path: Path, if_exists: str) -
             p.unlink(missing_ok=True)
 
 
-def _sqlite_fill_adbc(tables: dict[str, pl.DataFrame], tmp: Path) -> None:
+def _sqlite_fill_adbc(tables: dict[str, pl.DataFrame], tmp: Path, views: bool = True) -> None:
     import adbc_driver_sqlite.dbapi as adbc
 
     conn = adbc.connect(str(tmp))
@@ -255,7 +273,7 @@ def _sqlite_fill_adbc(tables: dict[str, pl.DataFrame], tmp: Path) -> None:
             frame = _sqlite_frame(name, df)
             cur.execute(_sqlite_ddl(name, frame))
             if frame.height:
-                cur.adbc_ingest(name, _arrow(frame), mode="append")
+                cur.adbc_ingest(name, _arrow(frame, views), mode="append")
         conn.commit()
         cur.close()
     finally:
@@ -344,6 +362,33 @@ def _write_postgres(tables: dict[str, pl.DataFrame], url: str, if_exists: str, s
 
     if schema is not None and not _NAME.match(schema):
         raise WriteError(f"schema {schema!r} is not a plain SQL identifier (letters, digits, _).")
+
+    def fill(views: bool) -> None:
+        _postgres_fill(tables, url, if_exists, schema, views)
+
+    _with_view_fallback(fill)
+    # statistics for the planner (outside the transaction; harmless if it fails)
+    prefix = f"{_qi(schema)}." if schema else ""
+    try:
+        conn = adbc.connect(_libpq_uri(url), autocommit=True)
+        try:
+            cur = conn.cursor()
+            for name in tables:
+                cur.execute(f"ANALYZE {prefix}{_qi(name)}")
+            cur.close()
+        finally:
+            conn.close()
+    except Exception:  # pragma: no cover
+        pass
+
+
+def _postgres_fill(
+    tables: dict[str, pl.DataFrame], url: str, if_exists: str, schema: str | None, views: bool
+) -> None:
+    """All tables in one transaction (rolled back on any error)."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    prefix = f"{_qi(schema)}." if schema else ""
     try:
         conn = adbc.connect(_libpq_uri(url))
     except Exception as exc:
@@ -354,7 +399,6 @@ def _write_postgres(tables: dict[str, pl.DataFrame], url: str, if_exists: str, s
     try:
         cur = conn.cursor()
         cur.execute("SET TIME ZONE 'UTC'")
-        prefix = f"{_qi(schema)}." if schema else ""
         if schema:
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {_qi(schema)}")
         if if_exists == "fail":
@@ -375,31 +419,16 @@ def _write_postgres(tables: dict[str, pl.DataFrame], url: str, if_exists: str, s
             cur.execute(f"DROP TABLE IF EXISTS {qualified}")
             cur.execute(f"CREATE TABLE {qualified} ({cols})")
             if frame.height:
-                cur.adbc_ingest(name, _arrow(frame), mode="append", db_schema_name=schema)
+                cur.adbc_ingest(name, _arrow(frame, views), mode="append", db_schema_name=schema)
             for ddl in _index_ddl(name, frame, qualified):
                 cur.execute(ddl)
         conn.commit()
         cur.close()
-    except WriteError:
-        conn.rollback()
-        raise
     except Exception:
         conn.rollback()
         raise
     finally:
         conn.close()
-    # statistics for the planner (outside the transaction; harmless if it fails)
-    try:
-        conn = adbc.connect(_libpq_uri(url), autocommit=True)
-        try:
-            cur = conn.cursor()
-            for name in tables:
-                cur.execute(f"ANALYZE {prefix}{_qi(name)}")
-            cur.close()
-        finally:
-            conn.close()
-    except Exception:  # pragma: no cover
-        pass
 
 
 # --------------------------------------------------------------------------- folders
