@@ -13,11 +13,11 @@ stays feasible):
   evening and weekend peaks for livestream moderation, a Monday bump for buyer disputes, a mild
   upward trend.
 * **Arrivals** are an inhomogeneous Poisson process by hour: the total is fixed (``cases``, or
-  about 27 per agent per day) and spread over (stream, hour) cells with a multinomial draw.
+  about 27 per agent per day, plus the wave) and spread over (stream, hour) cells with a multinomial draw.
 * **Incident.** A payments_fraud wave (about 3x inflow, mostly card testing / stolen cards from
   automated detection) for 6 days, starting 32 days before ``now`` (scaled into shorter windows).
 * **Capacity.** Each queue resolves at most ``capacity(hour)`` cases per hour, proportional to the
-  staffing of the team that owns it (shifts) and calibrated to 1.3x its normal inflow. Waiting
+  staffing of the team that owns it (shifts) and calibrated to 1.15x its normal inflow. Waiting
   cases are served by priority, FIFO within a priority. When a queue's backlog passes about ten
   hours of capacity, the team lead borrows people (capacity ramps up to +90% over ~1.5 days; the
   other queues lose a little), which is how the backlog built by the wave recovers in 1-2 weeks.
@@ -28,7 +28,7 @@ stays feasible):
   documentation), ``A07`` left the team three weeks ago (``active = False``). ``A01`` is
   "Zoë O'Brien" (non-ASCII and an apostrophe, to exercise safe rendering).
 * **Handle time** is log-normal (long right tail) with queue-dependent means (livestream a few
-  minutes, fraud and counterfeit a quarter of an hour).
+  minutes, fraud and counterfeit 12-13 minutes on average).
 * About 8% of cases are escalated (legal, payments_team, policy_unclear, high_value_seller,
   law_enforcement); some cases wait on the customer (pending); ~3% are reopened. About 8% of
   resolved cases get a QA review 1-5 days after resolution, with four rubric criteria.
@@ -718,7 +718,7 @@ def generate(
     ``now`` (aware; a naive value is read as UTC; default: the current time floored to the minute)
     anchors the data: the last ``days`` days end at ``now`` and nothing happens after it.
     ``cases=None`` means the realistic volume for the agent count (about 27 cases per agent per
-    day: ~87k cases for 36 agents over 90 days). Deterministic: same arguments, identical frames.
+    day, plus the fraud wave: ~90k cases for 36 agents over 90 days). Deterministic: same arguments, identical frames.
     """
     if int(days) < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -886,8 +886,9 @@ def generate(
                 aff * np.where(np.arange(agents) == ag.role["new_hire"], 0.0, 1.0)[None, :]
             )  # not cross-trained yet
         w = weight * aff
-        tot = w.sum(axis=1)
-        w = np.where(tot[:, None] > 0, w, 1.0)
+        # fallbacks: anyone on shift, else anyone (only when nobody is scheduled at all)
+        w = np.where(w.sum(axis=1)[:, None] > 0, w, weight)
+        w = np.where(w.sum(axis=1)[:, None] > 0, w, 1.0)
         cw = np.cumsum(w, axis=1)
         cw = cw / cw[:, -1:]
         flat = (cw + np.arange(nb)[:, None]).ravel()
