@@ -169,3 +169,47 @@ def test_priority_known_from_config(ds):
     # "low" is a configured priority even where no case has it; "critical" is unknown
     assert call(ds, ["sla", *WINDOW, "--priority", "low"])[0] == 0
     assert call(ds, ["sla", *WINDOW, "--priority", "critical"])[0] == 2
+
+
+def test_tsdash_metrics_end_to_end_on_demo_folder(tmp_path, capsys):
+    """Through the real `tsdash` entry point: demo data written to a folder, the six tables printed."""
+    import datetime as dt
+
+    from tsdash.cli import main
+    from tsdash.demo import generate_to
+
+    generate_to(
+        str(tmp_path / "demo"), days=14, agents=6, seed=5, now=dt.datetime(2026, 3, 20, 12, tzinfo=dt.UTC)
+    )
+    for name, cols in SIX.items():
+        argv = [
+            "metrics",
+            name,
+            "--source",
+            str(tmp_path / "demo"),
+            "--from",
+            "2026-03-11",
+            "--to",
+            "2026-03-19",
+        ]
+        rc = main([*argv, "--tz", "Europe/Berlin", "--as-of", "2026-03-20T12:00:00Z"])
+        out = capsys.readouterr().out
+        assert rc == 0, name
+        lines = list(csv.reader(io.StringIO(out)))
+        assert lines[0] == cols and len(lines) > 1, name
+    assert (
+        main(
+            [
+                "metrics",
+                "flow",
+                "--source",
+                str(tmp_path / "demo"),
+                "--from",
+                "2026-03-19",
+                "--to",
+                "2026-03-11",
+            ]
+        )
+        == 2
+    )
+    assert "is after --to" in capsys.readouterr().err

@@ -151,3 +151,38 @@ def test_cases_behind_errors(ds):
         cases_behind(ds, F, "sla", colour="red")
     with pytest.raises(MetricError, match="unknown measure"):
         cases_behind(ds, F, "sla", "nope")
+
+
+def test_trend_flags_a_change_outside_normal_variation():
+    import polars as pl
+
+    from tsdash.dataset import normalize
+    from tsdash.metrics import trend
+
+    # weekly inflow 10 12 11 13 12 14 13 15 14 30 (weeks from Mon 2026-01-05), cases created Mondays 12:00
+    counts = [10, 12, 11, 13, 12, 14, 13, 15, 14, 30]
+    created = [
+        dt.datetime(2026, 1, 5, 12, tzinfo=UTC) + dt.timedelta(weeks=w)
+        for w, n in enumerate(counts)
+        for _ in range(n)
+    ]
+    cases = pl.DataFrame(
+        {"case_id": [f"c{i}" for i in range(len(created))], "queue": "q", "created_at": created}
+    )
+    ds = normalize(
+        {"agents": pl.DataFrame({"agent_id": ["a"], "name": ["A"], "team": ["T"]}), "cases": cases}
+    )
+    last = dt.date(2026, 3, 9)  # week 9
+    f = Filter(
+        last - dt.timedelta(weeks=1), last + dt.timedelta(days=6), as_of=dt.datetime(2026, 4, 1, tzinfo=UTC)
+    )
+    got = trend(ds, f, "inflow")
+    assert got["week"].to_list() == [dt.date(2026, 3, 2), last]
+    w8, w9 = got.row(0, named=True), got.row(1, named=True)
+    # week 9: change 16 against 3.267 x 10/7 (mean moving range of weeks 1..8); week 8: -1 against 3.267 x 11/7
+    assert (w9["value"], w9["previous"], w9["change"]) == (30, 14, 16)
+    assert w9["change_limit"] == pytest.approx(3.267 * 10 / 7) and w9["flag"] is True
+    assert w8["change_limit"] == pytest.approx(3.267 * 11 / 7) and w8["flag"] is False
+    assert w9["partial"] is False
+    with pytest.raises(MetricError, match="snapshot"):
+        trend(ds, f, "open_backlog")

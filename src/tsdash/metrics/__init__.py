@@ -24,7 +24,8 @@ default; ``detail=True`` adds counts and 95 % intervals)::
 
 ``TABLES[name].compute(ds, f, by, detail=..., pass_mark=...)`` runs a table by its CLI name
 (``"handle-time"``...). For the app: :func:`kpis`, :func:`workload_agents`,
-:func:`workload_queues`, :func:`cases_behind`, :func:`week_over_week`, :func:`weeks`.
+:func:`workload_queues`, :func:`cases_behind`, :func:`trend` (week over week with control
+limits), :func:`week_over_week`, :func:`weeks`.
 
 >>> import datetime as dt
 >>> from tsdash.metrics.example import example_dataset, EXAMPLE_FILTER
@@ -40,6 +41,7 @@ from tsdash.metrics.overview import (
     cases_behind,
     elapsed_days,
     kpis,
+    trend,
     workload_agents,
     workload_queues,
 )
@@ -94,6 +96,7 @@ __all__ = [
     "resolution_time",
     "sla",
     "throughput",
+    "trend",
     "view",
     "week_over_week",
     "weeks",

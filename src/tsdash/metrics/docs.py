@@ -85,6 +85,26 @@ the normal week-to-week variation; it is empty when there is not enough history.
 (`tsdash.metrics.week_over_week(table, value, keys=...)`.)
 """
 
+API = """\
+## Using the engine (Python)
+
+```python
+from tsdash.metrics import Filter, TABLES, DEFINITIONS, kpis, trend, cases_behind
+
+f = Filter(start, end, tz="Europe/Berlin", as_of=None, teams=(), queues=(), priorities=(),
+           case_types=(), channels=(), agents=())
+TABLES["sla"].compute(ds, f, by=("queue", "week"), detail=True)  # + counts and 95 % intervals
+kpis(ds, f)                      # Overview tiles: value, n, interval, previous period, direction
+trend(ds, f, "sla_attainment")   # by week, change, control limits, flag, partial
+cases_behind(ds, f, "flow", "backlog", date="2026-03-02")  # the cases behind a chart element
+workload_agents(ds, f); workload_queues(ds, f)             # live workload at as-of
+DEFINITIONS["aht"].description   # the help text
+```
+
+Every function reads the clock at most once (`as_of=None` means now); `pin(f)` fixes it for a
+series of calls. Bad groupings or selections raise `MetricError` with a one-line message.
+"""
+
 
 def _reports() -> str:
     lines = [
@@ -93,7 +113,10 @@ def _reports() -> str:
         "`tsdash metrics NAME --from DATE --to DATE [--tz TZ] [--as-of ISO] [--by KEYS] [--team/--queue/"
         "--priority/--agent/--case-type/--channel VALUE ...] [--format csv|json|table]` prints one of these "
         "tables, rows sorted by the key columns. `--by` replaces the default keys (e.g. `--by queue,week`); "
-        "key columns come first, in `--by` order. Snapshot reports ignore the date window.",
+        "key columns come first, in `--by` order. Snapshot reports (backlog-now, workload) ignore the date "
+        "window and need no `--from`/`--to`. Numbers are unrounded, durations in seconds, dates `YYYY-MM-DD`, "
+        "weeks the date of their Monday. Usage errors (unknown metric, bad date, `--from` after `--to`, "
+        "unknown agent/team/queue/priority/case type/channel, impossible `--by`) print one line and exit 2.",
         "",
         "| report | default columns | may group by | |",
         "|---|---|---|---|",
@@ -137,6 +160,7 @@ def render() -> str:
         "`tsdash metrics` CLI and the tests use these same definitions (`tsdash.metrics.DEFINITIONS`).",
         "",
         CONVENTIONS,
+        API,
         _reports(),
         "",
         "## The worked example",

@@ -305,3 +305,43 @@ def _flow_population(v: View, measure: str | None, selection: dict[str, Any]) ->
         day = min(v.f.end, last)
     end = min(v.f.midnight_utc(day + dt.timedelta(days=1)), v.as_of)
     return t.pop_open_at(v, end)
+
+
+# --------------------------------------------------------------------------------------------
+# week over week
+# --------------------------------------------------------------------------------------------
+
+
+def trend(
+    ds: Dataset,
+    f: Filter,
+    key: str,
+    keys: tuple[str, ...] = (),
+    *,
+    pass_mark: float = t.DEFAULT_PASS_MARK,
+) -> pl.DataFrame:
+    """Metric ``key`` (a ``DEFINITIONS`` key) by week over the window, with the change against the
+    previous week and XmR control limits over the previous 8 weeks (see
+    :func:`tsdash.metrics.stats.week_over_week`). The history is computed from whole weeks before
+    the window (it starts 8 weeks before the Monday of the window start), so the first weeks of the
+    window have limits too. Columns: ``keys``, week, value, previous, change, mr_bar, change_limit,
+    lower, upper, flag, partial (the week is cut by the window or still running at as-of).
+    """
+    from tsdash.metrics.stats import LOOKBACK_WEEKS, week_over_week
+
+    m = DEFINITIONS[key]
+    td = TABLES[m.table]
+    if "week" not in td.allowed_by:
+        raise MetricError(f"{key} is a snapshot at as-of; it has no weekly trend")
+    monday = f.start - dt.timedelta(days=f.start.weekday())
+    f = pin(f)
+    ext = f.with_(start=monday - dt.timedelta(weeks=LOOKBACK_WEEKS))
+    table = td.compute(ds, ext, (*keys, "week"), detail=m.detail_only, pass_mark=pass_mark)
+    wow = week_over_week(table.rename({m.column: "value"}), "value", keys=keys)
+    part = t.weeks(f).select("week", "partial")
+    return (
+        wow.filter(pl.col("week") >= monday)
+        .join(part, on="week", how="left")
+        .with_columns(pl.col("partial").fill_null(True))
+        .sort([*keys, "week"], nulls_last=True)
+    )
