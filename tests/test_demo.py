@@ -9,6 +9,8 @@ import uuid
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from tsdash import demo
@@ -645,3 +647,37 @@ def test_postgres_round_trip(small, pg_url):
     finally:
         with psycopg.connect(libpq, autocommit=True) as con:
             con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+# --------------------------------------------------------------------------- property test
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    days=st.integers(1, 21),
+    agents=st.integers(1, 12),
+    seed=st.integers(0, 2**31),
+    now=st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2027, 12, 31), timezones=st.just(dt.UTC)),
+)
+def test_invariants_hold_for_any_small_configuration(days, agents, seed, now):
+    t = demo.generate(days=days, agents=agents, seed=seed, now=now)
+    for name, frame in t.items():
+        assert frame.schema == pl.Schema(CONTRACT[name].dtypes)
+        for col in CONTRACT[name].time_columns():
+            latest = frame[col].max()
+            assert col == "sla_due_at" or latest is None or latest <= now, (name, col)
+    c = t["cases"]
+    assert c["created_at"].min() >= now - dt.timedelta(days=days)
+    assert c["case_id"].n_unique() == c.height
+    bad = c.filter(
+        (pl.col("first_response_at") < pl.col("created_at"))
+        | (pl.col("resolved_at") < pl.col("first_response_at"))
+        | (pl.col("escalated_at") > pl.col("resolved_at"))
+        | (pl.col("escalation_resolved_at") < pl.col("escalated_at"))
+        | (pl.col("resolved_at").is_not_null() != (pl.col("status") == "resolved"))
+    )
+    assert bad.height == 0
+    assert set(c["assigned_agent_id"].drop_nulls().unique()) <= set(t["agents"]["agent_id"])
+    assert t["qa_reviews"]["case_id"].is_in(c["case_id"].implode()).all()
+    assert t["events"].height >= c.height
+    normalize(t)
