@@ -93,13 +93,13 @@ def test_empty_file_is_fatal(tmp_path):
     assert "cases.csv" in fatal.message and ("empty" in fatal.message or "cannot be read" in fatal.message)
 
 
-def test_header_only_required_table_is_fatal(tmp_path):
+def test_header_only_required_table_is_usable_but_warned(tmp_path):
     d = folder(tmp_path, cases=CASES_HEADER)
-    [fatal] = validate_source(settings_for(d)).report.fatal
-    assert fatal.rule == "empty_table"
-    assert fatal.message == (
-        "cases.csv has a header but no rows. Fix: export the cases table again with its data."
-    )
+    ds = load_dataset(settings_for(d))  # a new deployment with no cases yet is not an error
+    [warn] = ds.report.issues
+    assert (warn.severity, warn.rule) == ("warning", "empty_table")
+    assert warn.message.startswith("cases.csv has a header but no rows: the dashboard will be empty.")
+    assert ds.cases.height == 0 and ds.agents.height == 2 and ds.has("cases")
 
 
 def test_unconfigured_date_format_is_fatal_with_first_value(tmp_path):
@@ -166,6 +166,20 @@ def test_first_response_and_escalation_before_created(tmp_path):
     assert [i.record_id for i in issues(ds, "escalated_before_created")] == ["C2"]
     assert ds.cases["case_id"].to_list() == ["C3"]
     assert ds.cases["escalated"].to_list() == [True]  # absent `escalated` column: escalated_at is set
+
+
+def test_escalation_resolved_before_escalated(tmp_path):
+    d = folder(
+        tmp_path,
+        cases="case_id,created_at,queue,escalated_at,escalation_resolved_at\n"
+        "C1,2026-01-01 10:00,q,2026-01-01 11:00,2026-01-01 10:30\n"
+        "C2,2026-01-01 10:00,q,2026-01-01 11:00,2026-01-01 12:00\n",
+    )
+    ds = load_dataset(settings_for(d))
+    [bad] = issues(ds, "escalation_resolved_before_escalated")
+    assert bad.record_id == "C1" and bad.value == "2026-01-01 10:30"
+    assert "escalation_resolved_at before escalated_at" in bad.message
+    assert ds.cases["case_id"].to_list() == ["C2"]
 
 
 def test_qa_score_out_of_range(tmp_path):

@@ -77,7 +77,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"error: --now {args.now!r} is not an ISO timestamp (e.g. 2026-11-24T18:00:00Z)", file=sys.stderr)
         return EXIT_USAGE
-    counts = generate_to(out, days=args.days, agents=args.agents, cases=args.cases, seed=args.seed, now=now)
+    try:
+        counts = generate_to(out, days=args.days, agents=args.agents, cases=args.cases, seed=args.seed, now=now)
+    except (ValueError, OSError) as exc:  # bad sizes, unwritable --out (WriteError is a ValueError)
+        return _fail(str(exc), EXIT_USAGE)
     from tsdash.config import mask_url
 
     summary = ", ".join(f"{n:,} {t}" for t, n in counts.items())
@@ -89,13 +92,15 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from tsdash.metrics import cli as metrics_cli
     from tsdash.sources import SourceError, load_dataset
 
+    settings = _settings(args.source)
+
     def loader(source: str | None, _tz: str | None = None):
         try:
-            return load_dataset(_settings(source))
+            return load_dataset(_settings(source) if source != args.source else settings)
         except SourceError as exc:
             raise SystemExit(_fail(str(exc).splitlines()[0], EXIT_DATA)) from None
 
-    return metrics_cli.run(args, loader)
+    return metrics_cli.run(args, loader, settings)
 
 
 def _fail(message: str, code: int) -> int:

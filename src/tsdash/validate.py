@@ -33,7 +33,8 @@ MAX_LISTED = 1000  # per (table, rule); counts stay exact
 RULE_TEXT = {
     "missing_table": "required table missing",
     "unreadable_file": "file or table cannot be read",
-    "empty_table": "required table has no rows",
+    "empty_table": "required table has no rows (usable, but empty)",
+    "escalation_resolved_before_escalated": "escalation_resolved_at before escalated_at",
     "missing_column": "required column missing",
     "unreadable_column": "no value in the column can be read as its type",
     "null_required": "required value is empty",
@@ -235,11 +236,16 @@ def _prepare(ctx: _Ctx) -> pl.DataFrame | None:
             )
         return None
     if df.height == 0 and raw.name in REQUIRED_TABLES:
-        ctx.fatal(
-            "empty_table",
-            f"{raw.origin} has a header but no rows. Fix: export the {raw.name} table again with its data.",
+        # a new deployment may have no cases yet: usable, every page shows its empty state
+        ctx.report.issues.append(
+            Issue(
+                raw.name,
+                "empty_table",
+                "warning",
+                f"{raw.origin} has a header but no rows: the dashboard will be empty. If that is unexpected, "
+                f"export the {raw.name} table again with its data.",
+            )
         )
-        return None
     df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     # null placeholders in text (SQLite text, Parquet strings): strip, empty -> null
     text_cols = [c.name for c in spec.columns if c.name in df.columns and df.schema[c.name] == pl.String]
@@ -300,6 +306,15 @@ def _rules(table: str, df: pl.DataFrame) -> list[tuple[str, str | None, pl.Expr]
         ):
             if col in df.columns:
                 rules.append((rule, col, (pl.col(col) < pl.col("created_at")).fill_null(False)))
+        if "escalation_resolved_at" in df.columns:
+            base = pl.col("escalated_at") if "escalated_at" in df.columns else pl.col("created_at")
+            rules.append(
+                (
+                    "escalation_resolved_before_escalated",
+                    "escalation_resolved_at",
+                    (pl.col("escalation_resolved_at") < base).fill_null(False),
+                )
+            )
         if "handle_seconds" in df.columns:
             rules.append(("negative_handle_time", "handle_seconds", (pl.col("handle_seconds") < 0).fill_null(False)))
     if table in ("qa_reviews", "qa_criteria"):

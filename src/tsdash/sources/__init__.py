@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -43,6 +44,14 @@ def load_dataset(settings: Settings) -> Dataset:
     return ds
 
 
+@functools.lru_cache(maxsize=8)
+def _version_engine(location: str, timeout_s: float):
+    """One pooled engine per database for the version probe (it runs on every page run)."""
+    from tsdash.config import SourceConfig
+
+    return make_engine(SourceConfig(location=location, statement_timeout_s=timeout_s))
+
+
 def data_version(settings: Settings) -> str:
     """A cheap fingerprint that changes when the source's data changes.
 
@@ -62,7 +71,7 @@ def data_version(settings: Settings) -> str:
         return h.hexdigest()[:16]
     from sqlalchemy import text
 
-    engine = make_engine(settings.source)
+    engine = _version_engine(settings.source.location, settings.source.statement_timeout_s)
     table = settings.source.table_name("cases")
     cols = settings.source.columns.get("cases", {})
     created, resolved = cols.get("created_at", "created_at"), cols.get("resolved_at", "resolved_at")
@@ -77,7 +86,5 @@ def data_version(settings: Settings) -> str:
         from tsdash.sources.read import _friendly_db_error
 
         raise SourceError(_friendly_db_error(settings.source, exc)) from None
-    finally:
-        engine.dispose()
     h.update(repr(tuple(row)).encode())
     return h.hexdigest()[:16]
