@@ -15,8 +15,9 @@ from pathlib import Path
 from tsdash.config import Settings
 from tsdash.dataset import Dataset
 from tsdash.sources.read import SourceError, describe, is_url, make_engine, read_source
+from tsdash.sources.scope import Scope
 
-__all__ = ["SourceError", "load_dataset", "describe_source", "data_version", "validate_source"]
+__all__ = ["Scope", "SourceError", "load_dataset", "describe_source", "data_version", "validate_source"]
 
 
 def describe_source(settings: Settings) -> str:
@@ -24,21 +25,24 @@ def describe_source(settings: Settings) -> str:
     return describe(settings.source)
 
 
-def validate_source(settings: Settings) -> Dataset:
+def validate_source(settings: Settings, scope: Scope | None = None) -> Dataset:
     """Read and validate; never raises for data problems (they are in ``ds.report``).
 
     Raises :class:`SourceError` only when the source itself cannot be opened.
     """
     from tsdash.validate import validate_tables  # tsdash.validate imports tsdash.sources.read
 
-    raw = read_source(settings.source)
+    raw = read_source(settings.source, scope)
     return validate_tables(raw, settings.source, settings.sla, describe_source(settings))
 
 
-def load_dataset(settings: Settings) -> Dataset:
+def load_dataset(settings: Settings, scope: Scope | None = None) -> Dataset:
     """The validated dataset; raises :class:`SourceError` when the data is not usable
-    (the message lists the fatal problems and their fixes)."""
-    ds = validate_source(settings)
+    (the message lists the fatal problems and their fixes).
+
+    With a :class:`Scope`, only the rows the scope needs are read (pushdown); validation then
+    reports on those rows only."""
+    ds = validate_source(settings, scope)
     if ds.report.fatal:
         raise SourceError("\n".join(i.message for i in ds.report.fatal))
     return ds

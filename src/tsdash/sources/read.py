@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from tsdash.config import SourceConfig, mask_url
 from tsdash.schema import CONTRACT, TABLE_NAMES
+from tsdash.sources.scope import Scope, case_conditions, compile_for_adbc, frame_filter, table_conditions
 
 
 class SourceError(Exception):
@@ -70,17 +71,28 @@ def _read_csv(path: Path, cfg: SourceConfig) -> pl.DataFrame:
     )
 
 
-def _read_parquet_dir(path: Path) -> pl.DataFrame:
+def _scan_parquet(source, table: str, cfg: SourceConfig, scope: Scope | None, hive: bool = False) -> pl.DataFrame:
+    """Scan lazily; with a scope, only the rows it needs are materialised (predicate pushdown
+    into the Parquet reader: row groups and hive partitions outside the window are skipped)."""
+    lf = pl.scan_parquet(source, hive_partitioning=hive) if hive else pl.scan_parquet(source)
+    if scope is not None and not scope.is_all:
+        pred = frame_filter(table, lf.collect_schema(), cfg, scope, cfg.timezone)
+        if pred is not None:
+            lf = lf.filter(pred)
+    return lf.collect()
+
+
+def _read_parquet_dir(path: Path, table: str, cfg: SourceConfig, scope: Scope | None) -> pl.DataFrame:
     files = sorted(glob.glob(str(path / "**" / "*.parquet"), recursive=True))
     if not files:
         files = sorted(glob.glob(str(path / "**" / "*.csv"), recursive=True))
         if not files:
             raise SourceError(f"folder {path} holds no .parquet or .csv files")
         return pl.concat([pl.read_csv(f, infer_schema=False) for f in files], how="diagonal")
-    return pl.scan_parquet(str(path / "**" / "*.parquet"), hive_partitioning=True).collect()
+    return _scan_parquet(str(path / "**" / "*.parquet"), table, cfg, scope, hive=True)
 
 
-def read_folder(cfg: SourceConfig) -> dict[str, RawTable]:
+def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawTable]:
     folder = Path(cfg.location)
     if not folder.exists():
         raise SourceError(
@@ -103,11 +115,14 @@ def read_folder(cfg: SourceConfig) -> dict[str, RawTable]:
         label = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
         try:
             if path.is_dir():
-                frame, text = _read_parquet_dir(path), False
+                frame, text = _read_parquet_dir(path, table, cfg, scope), False
             elif len(found) > 1 and all(p.suffix in (".parquet", ".pq") for p in found):
-                frame, text = pl.concat([pl.read_parquet(p) for p in found], how="diagonal_relaxed"), False
+                frame = pl.concat(
+                    [_scan_parquet(p, table, cfg, scope) for p in found], how="diagonal_relaxed"
+                )
+                text = False
             elif path.suffix in (".parquet", ".pq"):
-                frame, text = pl.read_parquet(path), False
+                frame, text = _scan_parquet(path, table, cfg, scope), False
             else:
                 frame, text = _read_csv(path, cfg), True
         except SourceError as exc:
@@ -118,7 +133,20 @@ def read_folder(cfg: SourceConfig) -> dict[str, RawTable]:
             out[table] = RawTable(table, label, None, f"cannot be read ({reason})")
             continue
         out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
+    _events_of_kept_cases(out, cfg, scope)
     return out
+
+
+def _events_of_kept_cases(out: dict[str, RawTable], cfg: SourceConfig, scope: Scope | None) -> None:
+    """With a scope, keep only the events of the cases that were read (Parquet sources)."""
+    if scope is None or scope.is_all or "events" not in out or "cases" not in out:
+        return
+    ev, cs = out["events"], out["cases"]
+    if ev.frame is None or cs.frame is None or ev.text_cells:
+        return
+    key_e, key_c = cfg.source_column("events", "case_id"), cfg.source_column("cases", "case_id")
+    if key_e in ev.frame.columns and key_c in cs.frame.columns:
+        ev.frame = ev.frame.filter(pl.col(key_e).is_in(cs.frame[key_c].implode()))
 
 
 # ---------------------------------------------------------------- SQL
@@ -212,16 +240,16 @@ def adbc_connect(cfg: SourceConfig):
     return None
 
 
-def _fetch_adbc(conn, sql: str) -> pl.DataFrame:
+def _fetch_adbc(conn, sql: str, params: tuple = ()) -> pl.DataFrame:
     cur = conn.cursor()
     try:
-        cur.execute(sql)
+        cur.execute(sql, params or None)
         return pl.from_arrow(cur.fetch_arrow_table())
     finally:
         cur.close()
 
 
-def read_sql(cfg: SourceConfig, engine=None) -> dict[str, RawTable]:
+def read_sql(cfg: SourceConfig, engine=None, scope: Scope | None = None) -> dict[str, RawTable]:
     """Read every contract table present in the database.
 
     Table discovery and SQL text come from SQLAlchemy (any dialect); rows come through ADBC
@@ -241,18 +269,30 @@ def read_sql(cfg: SourceConfig, engine=None) -> dict[str, RawTable]:
             names = set(insp.get_table_names(schema=cfg.db_schema)) | set(insp.get_view_names(schema=cfg.db_schema))
             is_sqlite = conn.dialect.name == "sqlite"
             adbc = adbc_connect(cfg)
+            backend = conn.dialect.name
+            cases_t = None
             for table in TABLE_NAMES:
                 name = cfg.table_name(table)
                 if name not in names:
                     continue
                 label = f"table {cfg.db_schema + '.' if cfg.db_schema else ''}{name}"
                 t = Table(name, MetaData(), schema=cfg.db_schema, autoload_with=conn)
+                if table == "cases":
+                    cases_t = t
                 query = select(t)
+                if scope is not None and not scope.is_all:
+                    conds = (
+                        case_conditions(t, cfg, scope, is_sqlite)
+                        if table == "cases"
+                        else table_conditions(table, t, cases_t, cfg, scope, is_sqlite)
+                    )
+                    if conds:
+                        query = query.where(*conds)
                 frame = None
                 if adbc is not None:
-                    sql = str(query.compile(dialect=conn.dialect))
                     try:
-                        frame = _fetch_adbc(adbc, sql)
+                        sql, params = compile_for_adbc(query, backend)
+                        frame = _fetch_adbc(adbc, sql, params)
                     except Exception:  # e.g. SQLite column mixing types: read it row-wise below
                         frame = None
                 if frame is None:
@@ -281,8 +321,9 @@ def _sqlite_text(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
-def read_source(cfg: SourceConfig) -> dict[str, RawTable]:
-    """Read every contract table the source has (absent optional tables are simply missing)."""
+def read_source(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawTable]:
+    """Read every contract table the source has (absent optional tables are simply missing);
+    with a :class:`~tsdash.sources.scope.Scope`, only the rows it needs (pushdown)."""
     if is_url(cfg.location):
-        return read_sql(cfg)
-    return read_folder(cfg)
+        return read_sql(cfg, scope=scope)
+    return read_folder(cfg, scope)

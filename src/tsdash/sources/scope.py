@@ -1,0 +1,220 @@
+"""Pushdown: only the rows a view needs leave the source.
+
+A :class:`Scope` is a time window plus dimension filters. For a window [since, until) the cases
+that can matter are those that exist in it::
+
+    created_at < until AND (resolved_at IS NULL OR resolved_at >= since)
+
+plus ``queue IN (...)`` etc. for the dimension filters. QA reviews are kept by ``reviewed_at`` in
+the window, shifts when they overlap it, and events when their case is kept. Every value is a
+bound parameter built with SQLAlchemy Core, never string formatting.
+
+SQLite stores timestamps as text, so there the time bounds compare the ISO date prefix with a
+one-day margin on each side (correct for any ISO 8601 spelling and UTC offset): a few extra rows
+may come back, never too few. The metrics apply the exact window afterwards.
+
+>>> import datetime as dt
+>>> s = Scope(since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), until=dt.datetime(2026, 11, 8, tzinfo=dt.UTC))
+>>> s.text_bounds()
+('2026-10-31', '2026-11-09')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from tsdash.config import SourceConfig
+
+DIMENSION_COLUMNS = {
+    "queues": "queue",
+    "priorities": "priority",
+    "case_types": "case_type",
+    "channels": "channel",
+    "agents": "assigned_agent_id",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    since: dt.datetime | None = None  # aware
+    until: dt.datetime | None = None  # aware, exclusive
+    queues: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    case_types: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for b in (self.since, self.until):
+            if b is not None and b.tzinfo is None:
+                raise ValueError("Scope bounds must be time-zone aware")
+
+    @property
+    def is_all(self) -> bool:
+        return self.since is None and self.until is None and not any(self.dimensions().values())
+
+    def dimensions(self) -> dict[str, tuple[str, ...]]:
+        return {k: getattr(self, k) for k in DIMENSION_COLUMNS}
+
+    def text_bounds(self) -> tuple[str | None, str | None]:
+        """Date-prefix bounds with a one-day margin, for sources that keep timestamps as text."""
+        lo = (self.since.astimezone(dt.UTC) - dt.timedelta(days=1)).date().isoformat() if self.since else None
+        hi = (self.until.astimezone(dt.UTC) + dt.timedelta(days=1)).date().isoformat() if self.until else None
+        return lo, hi
+
+    def cache_key(self) -> tuple:
+        return (
+            self.since.isoformat() if self.since else None,
+            self.until.isoformat() if self.until else None,
+            *self.dimensions().values(),
+        )
+
+
+# ------------------------------------------------------------------ SQL
+
+
+def _bounds(scope: Scope, text: bool):
+    if text:
+        return scope.text_bounds()
+    return scope.since, scope.until
+
+
+def _param(name: str, value, text: bool):
+    from sqlalchemy import DateTime, String, bindparam
+
+    return bindparam(name, value, type_=String() if text else DateTime(timezone=True))
+
+
+def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool) -> list:
+    """SQLAlchemy conditions on the cases table ``t`` (a reflected Table)."""
+    from sqlalchemy import or_
+
+    cols = t.c
+
+    def col(name: str):
+        src = cfg.source_column("cases", name)
+        return cols[src] if src in cols else None
+
+    since, until = _bounds(scope, text)
+    conds = []
+    created, resolved = col("created_at"), col("resolved_at")
+    if until is not None and created is not None:
+        conds.append(created < _param("until", until, text))
+    if since is not None and resolved is not None:
+        alts = [resolved.is_(None), resolved >= _param("since", since, text)]
+        if text:
+            alts.append(resolved == "")
+        conds.append(or_(*alts))
+    for key, name in DIMENSION_COLUMNS.items():
+        values = getattr(scope, key)
+        c = col(name)
+        if values and c is not None:
+            conds.append(c.in_(list(values)))
+    return conds
+
+
+def table_conditions(table: str, t, cases_t, cfg: SourceConfig, scope: Scope, text: bool) -> list:
+    """Conditions for the optional tables."""
+    from sqlalchemy import select
+
+    since, until = _bounds(scope, text)
+
+    def bindparam(name, value):
+        return _param(name, value, text)
+
+    def col(tab, name):
+        src = cfg.source_column(tab, name)
+        return t.c[src] if src in t.c else None
+
+    conds = []
+    if table == "qa_reviews":
+        r = col("qa_reviews", "reviewed_at")
+        if r is not None:
+            if since is not None:
+                conds.append(r >= bindparam("q_since", since))
+            if until is not None:
+                conds.append(r < bindparam("q_until", until))
+    elif table == "shifts":
+        start, end = col("shifts", "start"), col("shifts", "end")
+        if since is not None and end is not None:
+            conds.append(end >= bindparam("s_since", since))
+        if until is not None and start is not None:
+            conds.append(start < bindparam("s_until", until))
+    elif table == "events" and cases_t is not None:
+        cid = col("events", "case_id")
+        case_conds = case_conditions(cases_t, cfg, scope, text)
+        if cid is not None and case_conds:
+            key = cases_t.c[cfg.source_column("cases", "case_id")]
+            conds.append(cid.in_(select(key).where(*case_conds)))
+    elif table == "qa_criteria":
+        pass  # small; kept whole (criteria of reviews outside the window are dropped by the metrics' join)
+    return conds
+
+
+def compile_for_adbc(stmt, backend: str) -> tuple[str, tuple]:
+    """SQL text and positional parameters for an ADBC cursor (qmark for SQLite, $n for PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = sqlite.dialect(paramstyle="qmark") if backend == "sqlite" else postgresql.dialect(paramstyle="numeric_dollar")
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = tuple(compiled.params[k] for k in (compiled.positiontup or ()))
+    return compiled.string, params
+
+
+# ------------------------------------------------------------------ Parquet / CSV frames
+
+
+def frame_filter(table: str, schema: pl.Schema, cfg: SourceConfig, scope: Scope, source_tz: str) -> pl.Expr | None:
+    """A Polars predicate for a lazily scanned file (typed timestamp columns only)."""
+
+    def name(c: str) -> str | None:
+        src = cfg.source_column(table, c)
+        return src if src in schema.names() else None
+
+    def bound(value: dt.datetime, col: str, margin: int) -> pl.Expr | None:
+        dtype = schema[col]
+        if not isinstance(dtype, pl.Datetime):
+            return None
+        if dtype.time_zone is None:  # naive: in the source zone; a day's margin keeps it safe
+            naive = value.astimezone(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=margin)
+            return pl.lit(naive, dtype=pl.Datetime(dtype.time_unit))
+        return pl.lit(value).cast(pl.Datetime(dtype.time_unit, "UTC")).dt.convert_time_zone(dtype.time_zone)
+
+    conds: list[pl.Expr] = []
+    if table == "cases":
+        created, resolved = name("created_at"), name("resolved_at")
+        if scope.until is not None and created:
+            b = bound(scope.until, created, +1)
+            if b is not None:
+                conds.append(pl.col(created) < b)
+        if scope.since is not None and resolved:
+            b = bound(scope.since, resolved, -1)
+            if b is not None:
+                conds.append(pl.col(resolved).is_null() | (pl.col(resolved) >= b))
+        for key, col in DIMENSION_COLUMNS.items():
+            values = getattr(scope, key)
+            c = name(col)
+            if values and c:
+                conds.append(pl.col(c).is_in(list(values)))
+    elif table == "qa_reviews":
+        r = name("reviewed_at")
+        if r:
+            if scope.since is not None and (b := bound(scope.since, r, -1)) is not None:
+                conds.append(pl.col(r) >= b)
+            if scope.until is not None and (b := bound(scope.until, r, +1)) is not None:
+                conds.append(pl.col(r) < b)
+    elif table == "shifts":
+        s, e = name("start"), name("end")
+        if scope.since is not None and e and (b := bound(scope.since, e, -1)) is not None:
+            conds.append(pl.col(e) >= b)
+        if scope.until is not None and s and (b := bound(scope.until, s, +1)) is not None:
+            conds.append(pl.col(s) < b)
+    if not conds:
+        return None
+    out = conds[0]
+    for c in conds[1:]:
+        out = out & c
+    return out
