@@ -13,15 +13,17 @@ from sqlalchemy import create_engine, text
 
 from tsdash import metrics
 from tsdash.config import Settings, SourceConfig
-from tsdash.demo import generate
 from tsdash.dataset import normalize
+from tsdash.demo import generate
 from tsdash.sources import Scope, load_dataset
 from tsdash.sources.read import read_source
 from tsdash.sources.write import write_tables
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
-FILTER = metrics.Filter(dt.date(2026, 10, 5), dt.date(2026, 10, 11), tz="UTC", as_of=dt.datetime(2026, 10, 12, tzinfo=UTC))
+FILTER = metrics.Filter(
+    dt.date(2026, 10, 5), dt.date(2026, 10, 11), tz="UTC", as_of=dt.datetime(2026, 10, 12, tzinfo=UTC)
+)
 SINCE, UNTIL = FILTER.window_utc()
 SCOPE = Scope(since=SINCE, until=UNTIL)
 
@@ -35,11 +37,19 @@ def tables():
 def expected(tables):
     """Exact row counts of the scope, computed independently on the generated frames."""
     c = tables["cases"]
-    kept = c.filter((pl.col("created_at") < UNTIL) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= SINCE)))
+    kept = c.filter(
+        (pl.col("created_at") < UNTIL) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= SINCE))
+    )
     q = tables["qa_reviews"].filter(pl.col("reviewed_at").is_between(SINCE, UNTIL, closed="left"))
     s = tables["shifts"].filter((pl.col("end") >= SINCE) & (pl.col("start") < UNTIL))
     e = tables["events"].filter(pl.col("case_id").is_in(kept["case_id"].implode()))
-    return {"cases": kept.height, "qa_reviews": q.height, "shifts": s.height, "events": e.height, "all_cases": c.height}
+    return {
+        "cases": kept.height,
+        "qa_reviews": q.height,
+        "shifts": s.height,
+        "events": e.height,
+        "all_cases": c.height,
+    }
 
 
 def _heights(raw):
@@ -73,7 +83,9 @@ def test_scope_fetches_only_the_window_sqlite(tables, expected, tmp_path):
     # SQLite keeps text: the date-prefix bounds take up to one extra day on each side
     c = tables["cases"]
     lo, hi = SINCE - dt.timedelta(days=2), UNTIL + dt.timedelta(days=2)
-    upper = c.filter((pl.col("created_at") < hi) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= lo))).height
+    upper = c.filter(
+        (pl.col("created_at") < hi) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= lo))
+    ).height
     assert expected["cases"] <= got["cases"] <= upper
     assert got["cases"] < expected["all_cases"] / 4
     s = Settings(source=cfg)
@@ -105,7 +117,9 @@ def test_dimension_pushdown_uses_bound_parameters(tables, tmp_path):
     hostile = "payments_fraud' OR '1'='1"
     cfg = SourceConfig(location=f"sqlite:///{db}")
     got = read_source(cfg, Scope(queues=("payments_fraud",), priorities=("urgent", "high")))["cases"].frame
-    want = tables["cases"].filter(pl.col("queue").eq("payments_fraud") & pl.col("priority").is_in(["urgent", "high"]))
+    want = tables["cases"].filter(
+        pl.col("queue").eq("payments_fraud") & pl.col("priority").is_in(["urgent", "high"])
+    )
     assert got.height == want.height > 0
     assert read_source(cfg, Scope(queues=(hostile,)))["cases"].frame.height == 0
 
@@ -114,6 +128,12 @@ def test_scoped_dataset_equals_full_dataset_restricted(tables):
     """The in-memory reference: metrics on frames cut by the scope equal metrics on all frames."""
     full = normalize(tables)
     c = tables["cases"]
-    kept = c.filter((pl.col("created_at") < UNTIL) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= SINCE)))
-    cut = dict(tables, cases=kept, qa_reviews=tables["qa_reviews"].filter(pl.col("reviewed_at").is_between(SINCE, UNTIL, closed="left")))
+    kept = c.filter(
+        (pl.col("created_at") < UNTIL) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= SINCE))
+    )
+    cut = dict(
+        tables,
+        cases=kept,
+        qa_reviews=tables["qa_reviews"].filter(pl.col("reviewed_at").is_between(SINCE, UNTIL, closed="left")),
+    )
     _same_metrics(full, normalize(cut))

@@ -12,9 +12,9 @@ from sqlalchemy import create_engine, text
 
 from tsdash.config import Settings, SourceConfig
 from tsdash.demo import generate
+from tsdash.schema import TABLE_NAMES
 from tsdash.sources import load_dataset
 from tsdash.sources.write import write_tables
-from tsdash.schema import TABLE_NAMES
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from tsdash.config import SourceConfig, Settings
+from tsdash.config import Settings, SourceConfig
 from tsdash.sources import SourceError, data_version, load_dataset
 from tsdash.sources.read import adbc_connect, make_engine
 
@@ -87,7 +87,11 @@ def test_postgres_data_version_changes_with_data(pg_schema):
     v1 = data_version(s)
     assert v1 == data_version(s)
     with create_engine(url).begin() as c:
-        c.execute(text(f"""INSERT INTO "{schema}".cases VALUES ('C3', now(), 'q', 'low', NULL, NULL, NULL, false, NULL)"""))
+        c.execute(
+            text(
+                f"""INSERT INTO "{schema}".cases VALUES ('C3', now(), 'q', 'low', NULL, NULL, NULL, false, NULL)"""
+            )
+        )
     assert data_version(s) != v1
 
 

@@ -106,7 +106,9 @@ def test_unconfigured_date_format_is_fatal_with_first_value(tmp_path):
     d = folder(tmp_path, cases="case_id,created_at,queue\nC1,31/01/2026 10:00,q\nC2,01/02/2026 11:00,q\n")
     [fatal] = validate_source(settings_for(d)).report.fatal
     assert fatal.rule == "unreadable_column" and fatal.row == 1 and fatal.value == "31/01/2026 10:00"
-    assert "cases.csv, row 1 (line 2): column 'created_at': no value can be read as a timestamp" in fatal.message
+    assert (
+        "cases.csv, row 1 (line 2): column 'created_at': no value can be read as a timestamp" in fatal.message
+    )
     assert "timestamp_format" in fatal.message
 
 
@@ -131,13 +133,41 @@ def test_configured_timestamp_format_and_null_values(tmp_path):
 @pytest.mark.parametrize(
     ("row", "rule", "expected"),
     [
-        ("C9,,q,normal,A1,,", "null_required", "cases.csv, row 3 (line 4) (id C9): required column 'created_at' is empty"),
-        (",2026-01-03 10:00:00,q,normal,A1,,", "null_required", "cases.csv, row 3 (line 4): required column 'case_id' is empty"),
-        ("C9,yesterday,q,normal,A1,,", "unreadable_value", "cases.csv, row 3 (line 4): created_at 'yesterday' cannot be read as a timestamp"),
-        ("C9,2026-01-03 10:00:00,q,normal,A1,,n/a", "unreadable_value", "handle_seconds 'n/a' cannot be read as a number"),
-        ("C1,2026-01-03 10:00:00,q,normal,A1,,", "duplicate_id", "cases.csv, row 3 (line 4) (id C1): repeated id (first occurrence kept)"),
-        ("C9,2026-01-03 10:00:00,q,normal,A1,2026-01-03 09:00:00,", "resolved_before_created", "(id C9): resolved_at before created_at (resolved_at = '2026-01-03 09:00:00')"),
-        ("C9,2026-01-03 10:00:00,q,normal,A1,,-5", "negative_handle_time", "(id C9): negative handle_seconds (handle_seconds = '-5')"),
+        (
+            "C9,,q,normal,A1,,",
+            "null_required",
+            "cases.csv, row 3 (line 4) (id C9): required column 'created_at' is empty",
+        ),
+        (
+            ",2026-01-03 10:00:00,q,normal,A1,,",
+            "null_required",
+            "cases.csv, row 3 (line 4): required column 'case_id' is empty",
+        ),
+        (
+            "C9,yesterday,q,normal,A1,,",
+            "unreadable_value",
+            "cases.csv, row 3 (line 4): created_at 'yesterday' cannot be read as a timestamp",
+        ),
+        (
+            "C9,2026-01-03 10:00:00,q,normal,A1,,n/a",
+            "unreadable_value",
+            "handle_seconds 'n/a' cannot be read as a number",
+        ),
+        (
+            "C1,2026-01-03 10:00:00,q,normal,A1,,",
+            "duplicate_id",
+            "cases.csv, row 3 (line 4) (id C1): repeated id (first occurrence kept)",
+        ),
+        (
+            "C9,2026-01-03 10:00:00,q,normal,A1,2026-01-03 09:00:00,",
+            "resolved_before_created",
+            "(id C9): resolved_at before created_at (resolved_at = '2026-01-03 09:00:00')",
+        ),
+        (
+            "C9,2026-01-03 10:00:00,q,normal,A1,,-5",
+            "negative_handle_time",
+            "(id C9): negative handle_seconds (handle_seconds = '-5')",
+        ),
     ],
 )
 def test_quarantine_rules(tmp_path, row, rule, expected):
@@ -150,7 +180,9 @@ def test_quarantine_rules(tmp_path, row, rule, expected):
     assert ds.report.quarantined_rows["cases"] == 1
     # the two good rows survive and the bad one is excluded
     assert sorted(ds.cases["case_id"].to_list()) == ["C1", "C2"]
-    assert ds.cases.filter(pl.col("case_id") == "C1")["created_at"][0] == dt.datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert ds.cases.filter(pl.col("case_id") == "C1")["created_at"][0] == dt.datetime(
+        2026, 1, 1, 10, tzinfo=UTC
+    )
 
 
 def test_first_response_and_escalation_before_created(tmp_path):
@@ -243,7 +275,9 @@ def test_report_lists_are_capped_but_counts_exact(tmp_path):
 
 
 def test_naive_timestamps_read_in_source_zone(tmp_path):
-    d = folder(tmp_path, cases="case_id,created_at,queue\nC1,2026-07-01 10:00:00,q\nC2,2026-07-01 10:00:00+00:00,q\n")
+    d = folder(
+        tmp_path, cases="case_id,created_at,queue\nC1,2026-07-01 10:00:00,q\nC2,2026-07-01 10:00:00+00:00,q\n"
+    )
     ds = load_dataset(settings_for(d, timezone="Europe/Berlin"))
     assert ds.cases["created_at"].to_list() == [
         dt.datetime(2026, 7, 1, 8, tzinfo=UTC),  # naive: Berlin summer time, UTC+2
@@ -265,7 +299,9 @@ def _write_sqlite(path: Path, created: list[str]) -> None:
 
 def test_naive_and_aware_round_trip_sqlite(tmp_path):
     db = tmp_path / "t.sqlite"
-    _write_sqlite(db, ["2026-03-29 01:30:00", "2026-03-29 01:30:00.250000+00:00", "2026-03-29T03:30:00+02:00"])
+    _write_sqlite(
+        db, ["2026-03-29 01:30:00", "2026-03-29 01:30:00.250000+00:00", "2026-03-29T03:30:00+02:00"]
+    )
     ds = load_dataset(settings_for(f"sqlite:///{db}"))
     assert ds.cases["created_at"].to_list() == [
         dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
@@ -280,7 +316,9 @@ def test_naive_and_aware_round_trip_parquet(tmp_path):
     d.mkdir()
     pl.DataFrame({"agent_id": ["A1"], "name": ["Ann"], "team": ["T1"]}).write_parquet(d / "agents.parquet")
     aware = dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
-    pl.DataFrame({"case_id": ["C1"], "created_at": [aware], "queue": ["q"]}).write_parquet(d / "cases.parquet")
+    pl.DataFrame({"case_id": ["C1"], "created_at": [aware], "queue": ["q"]}).write_parquet(
+        d / "cases.parquet"
+    )
     pl.DataFrame(
         {"case_id": ["C1"], "ts": [dt.datetime(2026, 10, 25, 2, 30)], "event_type": ["created"]}
     ).write_parquet(d / "events.parquet")
@@ -366,11 +404,16 @@ def test_config_file_and_env(tmp_path):
     )
     s = load_settings(root=tmp_path, env={})
     assert s.source.location == str(tmp_path / "exports")
-    assert s.source.timezone == "Europe/Berlin" and s.display_tz == "America/New_York" and s.qa_pass_mark == 85
+    assert (
+        s.source.timezone == "Europe/Berlin" and s.display_tz == "America/New_York" and s.qa_pass_mark == 85
+    )
     assert s.sla.target_hours("livestream_moderation", "urgent") == 0.25
     assert s.sla.target_hours("payments_fraud", "urgent") == 2
     assert s.sla.target_hours("payments_fraud", "low") == 120
-    s2 = load_settings(root=tmp_path, env={"TSDASH_DATABASE_URL": "postgresql+psycopg://u:pw@h/db", "TSDASH_QA_PASS_MARK": "70"})
+    s2 = load_settings(
+        root=tmp_path,
+        env={"TSDASH_DATABASE_URL": "postgresql+psycopg://u:pw@h/db", "TSDASH_QA_PASS_MARK": "70"},
+    )
     assert s2.source.location == "postgresql+psycopg://u:pw@h/db" and s2.qa_pass_mark == 70
     (tmp_path / ".streamlit").mkdir()
     (tmp_path / ".streamlit" / "secrets.toml").write_text(

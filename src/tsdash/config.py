@@ -174,7 +174,9 @@ def load_settings(root: Path | None = None, env: dict[str, str] | None = None) -
         q: {p: _float(h, f"[sla.queues.{q}] {p}") for p, h in per.items()}
         for q, per in sla_raw.get("queues", {}).items()
     }
-    sla = SLAConfig(targets, _float(sla_raw.get("other_hours", DEFAULT_OTHER_HOURS), "[sla] other_hours"), overrides)
+    sla = SLAConfig(
+        targets, _float(sla_raw.get("other_hours", DEFAULT_OTHER_HOURS), "[sla] other_hours"), overrides
+    )
 
     display = raw.get("display", {})
     qa = raw.get("qa", {})
@@ -184,7 +186,9 @@ def load_settings(root: Path | None = None, env: dict[str, str] | None = None) -
         display_tz=env.get("TSDASH_DISPLAY_TZ") or display.get("timezone", "UTC"),
         sla=sla,
         qa_pass_mark=_float(env.get("TSDASH_QA_PASS_MARK", qa.get("pass_mark", 80)), "qa pass_mark"),
-        refresh_seconds=int(_float(env.get("TSDASH_REFRESH_SECONDS", live.get("refresh_seconds", 60)), "refresh")),
+        refresh_seconds=int(
+            _float(env.get("TSDASH_REFRESH_SECONDS", live.get("refresh_seconds", 60)), "refresh")
+        ),
         config_path=str(cfg_path) if cfg_path.exists() else None,
     )
     _check_tz(settings.display_tz, "display time zone")
@@ -198,7 +202,9 @@ def _check_tz(name: str, what: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{what}: unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
+        raise ConfigError(
+            f"{what}: unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'."
+        ) from None
 
 
 def mask_url(location: str) -> str:

@@ -95,10 +95,10 @@ class ValidationReport:
     def frame(self) -> pl.DataFrame:
         cols = ["severity", "table", "rule", "row", "id", "column", "value", "message"]
         if not self.issues:
-            return pl.DataFrame(
-                schema={c: (pl.Int64 if c == "row" else pl.String) for c in cols}
-            )
-        return pl.DataFrame([i.as_dict() for i in self.issues], schema_overrides={"row": pl.Int64}).select(cols)
+            return pl.DataFrame(schema={c: (pl.Int64 if c == "row" else pl.String) for c in cols})
+        return pl.DataFrame([i.as_dict() for i in self.issues], schema_overrides={"row": pl.Int64}).select(
+            cols
+        )
 
 
 @dataclass
@@ -156,7 +156,9 @@ def due_at_expr(sla: SLAConfig) -> pl.Expr:
     return pl.coalesce(pl.col("sla_due_at"), computed).alias("due_at")
 
 
-def finish_cases(cases: pl.DataFrame, agents: pl.DataFrame, sla: SLAConfig, had_escalated: bool) -> pl.DataFrame:
+def finish_cases(
+    cases: pl.DataFrame, agents: pl.DataFrame, sla: SLAConfig, had_escalated: bool
+) -> pl.DataFrame:
     """Derive ``escalated`` (when absent), ``due_at`` and ``team`` on conformed cases."""
     esc = pl.col("escalated") if had_escalated else pl.lit(None, dtype=pl.Boolean)
     cases = cases.with_columns(
@@ -166,7 +168,9 @@ def finish_cases(cases: pl.DataFrame, agents: pl.DataFrame, sla: SLAConfig, had_
     teams = agents.select(pl.col("agent_id").alias("assigned_agent_id"), pl.col("team")).unique(
         "assigned_agent_id", keep="first"
     )
-    cases = cases.drop("team", strict=False).join(teams, on="assigned_agent_id", how="left", maintain_order="left")
+    cases = cases.drop("team", strict=False).join(
+        teams, on="assigned_agent_id", how="left", maintain_order="left"
+    )
     return cases
 
 

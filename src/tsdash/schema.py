@@ -110,7 +110,12 @@ CASES = Table(
         _c("escalated_at", "datetime", False, "When it was escalated (UTC)."),
         _c("escalation_reason", "str", False, "Why it was escalated."),
         _c("escalation_resolved_at", "datetime", False, "When the escalation was resolved (UTC)."),
-        _c("sla_due_at", "datetime", False, "Explicit SLA due time; else created_at + target(queue, priority)."),
+        _c(
+            "sla_due_at",
+            "datetime",
+            False,
+            "Explicit SLA due time; else created_at + target(queue, priority).",
+        ),
         _c("reopened_count", "int", False, "How often the case was reopened."),
         _c("outcome", "str", False, "Resolution outcome (action taken, no violation...)."),
         _c("status", "str", False, "Status in the source system (informational)."),
@@ -210,6 +215,8 @@ def contract_markdown() -> str:
         out.append(f"### `{t.name}` ({status} table{key})\n\n{t.description}\n")
         out.append("| column | type | required | meaning |\n|---|---|---|---|")
         for c in t.columns:
-            out.append(f"| `{c.name}` | {_KIND_LABEL[c.kind]} | {'yes' if c.required else 'no'} | {c.description} |")
+            out.append(
+                f"| `{c.name}` | {_KIND_LABEL[c.kind]} | {'yes' if c.required else 'no'} | {c.description} |"
+            )
         out.append("")
     return "\n".join(out)

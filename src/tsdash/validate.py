@@ -80,7 +80,16 @@ class _Ctx:
 
     def fatal(self, rule: str, message: str, column: str | None = None, row: int | None = None, value=None):
         self.report.issues.append(
-            Issue(self.raw.name, rule, "fatal", message, column, row, None, None if value is None else str(value))
+            Issue(
+                self.raw.name,
+                rule,
+                "fatal",
+                message,
+                column,
+                row,
+                None,
+                None if value is None else str(value),
+            )
         )
 
 
@@ -91,14 +100,18 @@ def _timestamp_expr(col: str, cfg: SourceConfig) -> pl.Expr:
     t = pl.col(col).str.strip_chars().str.replace("T", " ", literal=True).str.replace(r"[Zz]$", "+00:00")
 
     def naive_to_utc(e: pl.Expr) -> pl.Expr:
-        return e.dt.replace_time_zone(cfg.timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
-            "UTC"
-        )
+        return e.dt.replace_time_zone(
+            cfg.timezone, ambiguous="earliest", non_existent="null"
+        ).dt.convert_time_zone("UTC")
 
     if cfg.timestamp_format:
         fmt = cfg.timestamp_format
         if "%z" in fmt or "%:z" in fmt:
-            return pl.col(col).str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+            return (
+                pl.col(col)
+                .str.strip_chars()
+                .str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+            )
         return naive_to_utc(pl.col(col).str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us"))
     aware = t.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC")
     naive = pl.coalesce(
@@ -316,7 +329,9 @@ def _rules(table: str, df: pl.DataFrame) -> list[tuple[str, str | None, pl.Expr]
                 )
             )
         if "handle_seconds" in df.columns:
-            rules.append(("negative_handle_time", "handle_seconds", (pl.col("handle_seconds") < 0).fill_null(False)))
+            rules.append(
+                ("negative_handle_time", "handle_seconds", (pl.col("handle_seconds") < 0).fill_null(False))
+            )
     if table in ("qa_reviews", "qa_criteria"):
         rules.append(("score_out_of_range", "score", (~pl.col("score").is_between(0, 100)).fill_null(False)))
     if table == "shifts":
@@ -331,10 +346,14 @@ def _add_listed(
     n = rows.height
     for r in rows.head(MAX_LISTED).iter_rows(named=True):
         report.issues.append(
-            Issue(table, rule, severity, message_of(r), r.get("column"), r["row"], r.get("id"), r.get("value"))
+            Issue(
+                table, rule, severity, message_of(r), r.get("column"), r["row"], r.get("id"), r.get("value")
+            )
         )
     if n > MAX_LISTED:
-        report.unlisted[(severity, table, rule)] = report.unlisted.get((severity, table, rule), 0) + n - MAX_LISTED
+        report.unlisted[(severity, table, rule)] = (
+            report.unlisted.get((severity, table, rule), 0) + n - MAX_LISTED
+        )
 
 
 def _rule_message(where: str, rule: str, col: str | None, r: dict) -> str:
@@ -361,7 +380,9 @@ def _quarantine(ctx: _Ctx, typed: pl.DataFrame, bad: list[tuple[str, pl.DataFram
         return ctx.where(r["row"])
 
     for col, rows in bad:
-        rows = rows.join(ids, on=ROW, how="left").rename({ROW: "row"}).with_columns(pl.lit(col).alias("column"))
+        rows = (
+            rows.join(ids, on=ROW, how="left").rename({ROW: "row"}).with_columns(pl.lit(col).alias("column"))
+        )
         kind = _KIND_WORD[spec.column(col).kind]
         _add_listed(
             ctx.report,
@@ -369,8 +390,10 @@ def _quarantine(ctx: _Ctx, typed: pl.DataFrame, bad: list[tuple[str, pl.DataFram
             "unreadable_value",
             "quarantine",
             rows,
-            lambda r, kind=kind, col=col: f"{where(r)}: {col} {r['value']!r} cannot be read as {kind}; row excluded. "
-            f"Fix the value, or leave it empty if unknown.",
+            lambda r, kind=kind, col=col: (
+                f"{where(r)}: {col} {r['value']!r} cannot be read as {kind}; row excluded. "
+                f"Fix the value, or leave it empty if unknown."
+            ),
         )
         out_rows.update(rows["row"].to_list())
     # rule checks on rows whose values were readable for the checked column
@@ -382,8 +405,12 @@ def _quarantine(ctx: _Ctx, typed: pl.DataFrame, bad: list[tuple[str, pl.DataFram
                 hit = hit.filter(~pl.col(ROW).is_in(list(unread)))
         if hit.height == 0:
             continue
-        val = raw_df.select(ROW, pl.col(col).cast(pl.String).alias("value")) if col in raw_df.columns else None
-        rows = hit.select(pl.col(ROW).alias("row"), (pl.col(key) if key else pl.lit(None, pl.String)).alias("id"))
+        val = (
+            raw_df.select(ROW, pl.col(col).cast(pl.String).alias("value")) if col in raw_df.columns else None
+        )
+        rows = hit.select(
+            pl.col(ROW).alias("row"), (pl.col(key) if key else pl.lit(None, pl.String)).alias("id")
+        )
         if val is not None:
             rows = rows.join(val.rename({ROW: "row"}), on="row", how="left")
         rows = rows.with_columns(pl.lit(col).alias("column"))
@@ -423,15 +450,19 @@ def _warn_unknown(
         .agg(pl.col(ROW).min().alias("row"), pl.len().alias("n"))
         .sort("row")
     )
-    rows = unknown.select("row", pl.col(col).alias("value"), pl.col(col).alias("id"), pl.lit(col).alias("column"), "n")
+    rows = unknown.select(
+        "row", pl.col(col).alias("value"), pl.col(col).alias("id"), pl.lit(col).alias("column"), "n"
+    )
     _add_listed(
         report,
         table,
         rule,
         "warning",
         rows,
-        lambda r: f"{_Ctx(raw, None, report).where(r['row'])}: {col} {r['value']!r} is not in {other} "
-        f"({r['n']} row{'s' if r['n'] != 1 else ''}); kept.",
+        lambda r: (
+            f"{_Ctx(raw, None, report).where(r['row'])}: {col} {r['value']!r} is not in {other} "
+            f"({r['n']} row{'s' if r['n'] != 1 else ''}); kept."
+        ),
     )
 
 
@@ -477,22 +508,50 @@ def validate_tables(
     if "agents" in frames:
         known_agents = frames["agents"]["agent_id"]
         if "cases" in frames:
-            _warn_unknown(report, "cases", origins["cases"], frames["cases"], "assigned_agent_id", known_agents, "unknown_agent", "agents")
+            _warn_unknown(
+                report,
+                "cases",
+                origins["cases"],
+                frames["cases"],
+                "assigned_agent_id",
+                known_agents,
+                "unknown_agent",
+                "agents",
+            )
         for t in ("qa_reviews", "shifts", "events"):
             if t in frames:
-                _warn_unknown(report, t, origins[t], frames[t], "agent_id", known_agents, "unknown_agent", "agents")
+                _warn_unknown(
+                    report, t, origins[t], frames[t], "agent_id", known_agents, "unknown_agent", "agents"
+                )
     if "cases" in frames:
         known_cases = frames["cases"]["case_id"]
         for t in ("qa_reviews", "events"):
             if t in frames:
-                _warn_unknown(report, t, origins[t], frames[t], "case_id", known_cases, "unknown_case", "cases")
+                _warn_unknown(
+                    report, t, origins[t], frames[t], "case_id", known_cases, "unknown_case", "cases"
+                )
         if "priority" in frames["cases"].columns:
             known_p = pl.Series(sorted(sla.known_priorities()), dtype=pl.String)
-            _warn_unknown(report, "cases", origins["cases"], frames["cases"], "priority", known_p, "unknown_priority", "the SLA targets")
+            _warn_unknown(
+                report,
+                "cases",
+                origins["cases"],
+                frames["cases"],
+                "priority",
+                known_p,
+                "unknown_priority",
+                "the SLA targets",
+            )
     if "qa_criteria" in frames and "qa_reviews" in frames:
         _warn_unknown(
-            report, "qa_criteria", origins["qa_criteria"], frames["qa_criteria"], "review_id",
-            frames["qa_reviews"]["review_id"], "unknown_review", "qa_reviews",
+            report,
+            "qa_criteria",
+            origins["qa_criteria"],
+            frames["qa_criteria"],
+            "review_id",
+            frames["qa_reviews"]["review_id"],
+            "unknown_review",
+            "qa_reviews",
         )
 
     if report.fatal:

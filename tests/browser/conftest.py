@@ -41,7 +41,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(source: str, tmp: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    source: str, tmp: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     log = open(tmp / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed with the process
     env = {
@@ -52,11 +54,20 @@ def start_server(source: str, tmp: Path, extra_env: dict[str, str] | None = None
     }
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
             "--server.fileWatcherType=none",
         ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -82,7 +82,9 @@ def data_version(settings: Settings) -> str:
     try:
         with engine.connect() as conn:
             q = conn.dialect.identifier_preparer
-            t = (q.quote(settings.source.db_schema) + "." if settings.source.db_schema else "") + q.quote(table)
+            t = (q.quote(settings.source.db_schema) + "." if settings.source.db_schema else "") + q.quote(
+                table
+            )
             row = conn.execute(
                 text(f"SELECT count(*), max({q.quote(created)}), max({q.quote(resolved)}) FROM {t}")
             ).one()

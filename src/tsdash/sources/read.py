@@ -71,7 +71,9 @@ def _read_csv(path: Path, cfg: SourceConfig) -> pl.DataFrame:
     )
 
 
-def _scan_parquet(source, table: str, cfg: SourceConfig, scope: Scope | None, hive: bool = False) -> pl.DataFrame:
+def _scan_parquet(
+    source, table: str, cfg: SourceConfig, scope: Scope | None, hive: bool = False
+) -> pl.DataFrame:
     """Scan lazily; with a scope, only the rows it needs are materialised (predicate pushdown
     into the Parquet reader: row groups and hive partitions outside the window are skipped)."""
     lf = pl.scan_parquet(source, hive_partitioning=hive) if hive else pl.scan_parquet(source)
@@ -106,7 +108,9 @@ def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawT
         name = cfg.table_name(table)
         found = _candidates(folder, name)
         if not found:
-            matches = sorted(glob.glob(str(folder / f"{name}*.parquet")) + glob.glob(str(folder / f"{name}*.csv")))
+            matches = sorted(
+                glob.glob(str(folder / f"{name}*.parquet")) + glob.glob(str(folder / f"{name}*.csv"))
+            )
             if matches:
                 found = [Path(m) for m in matches]
         if not found:
@@ -195,12 +199,21 @@ def make_engine(cfg: SourceConfig):
 
 
 def _friendly_db_error(cfg: SourceConfig, exc: Exception) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = (
+        str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if str(exc).strip()
+        else type(exc).__name__
+    )
     low = text.lower()
     where = mask_url(cfg.location)
     if "password authentication failed" in low or "access denied" in low:
         return f"{where}: the database refused the user name or password. Check the credentials in .streamlit/secrets.toml [connections.tsdash] or TSDASH_DATABASE_URL."
-    if "could not translate host" in low or "connection refused" in low or "timeout expired" in low or "could not connect" in low:
+    if (
+        "could not translate host" in low
+        or "connection refused" in low
+        or "timeout expired" in low
+        or "could not connect" in low
+    ):
         return f"{where}: the database server cannot be reached ({text}). Check host and port, and that the server is running."
     if "does not exist" in low and "database" in low:
         return f"{where}: {text}. Check the database name in the URL."
@@ -225,15 +238,17 @@ def adbc_connect(cfg: SourceConfig):
 
             return adbc_sqlite.connect(f"file:{url.database}?mode=ro")
         if backend == "postgresql":
-            import adbc_driver_postgresql.dbapi as adbc_pg
-
             from urllib.parse import quote
+
+            import adbc_driver_postgresql.dbapi as adbc_pg
 
             ms = int(cfg.statement_timeout_s * 1000)
             options = f"-c default_transaction_read_only=on -c statement_timeout={ms} -c TimeZone=UTC"
             base = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
             extra = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in url.query.items())
-            uri = f"{base}?options={quote(options, safe='')}&connect_timeout=5" + (f"&{extra}" if extra else "")
+            uri = f"{base}?options={quote(options, safe='')}&connect_timeout=5" + (
+                f"&{extra}" if extra else ""
+            )
             return adbc_pg.connect(uri)
     except Exception:  # no driver, or it cannot connect: the SQLAlchemy path reads (and reports errors)
         return None
@@ -266,7 +281,9 @@ def read_sql(cfg: SourceConfig, engine=None, scope: Scope | None = None) -> dict
     try:
         with engine.connect() as conn:
             insp = inspect(conn)
-            names = set(insp.get_table_names(schema=cfg.db_schema)) | set(insp.get_view_names(schema=cfg.db_schema))
+            names = set(insp.get_table_names(schema=cfg.db_schema)) | set(
+                insp.get_view_names(schema=cfg.db_schema)
+            )
             is_sqlite = conn.dialect.name == "sqlite"
             adbc = adbc_connect(cfg)
             backend = conn.dialect.name

@@ -158,7 +158,11 @@ def compile_for_adbc(stmt, backend: str) -> tuple[str, tuple]:
     """SQL text and positional parameters for an ADBC cursor (qmark for SQLite, $n for PostgreSQL)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    dialect = sqlite.dialect(paramstyle="qmark") if backend == "sqlite" else postgresql.dialect(paramstyle="numeric_dollar")
+    dialect = (
+        sqlite.dialect(paramstyle="qmark")
+        if backend == "sqlite"
+        else postgresql.dialect(paramstyle="numeric_dollar")
+    )
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = tuple(compiled.params[k] for k in (compiled.positiontup or ()))
     return compiled.string, params
@@ -167,7 +171,9 @@ def compile_for_adbc(stmt, backend: str) -> tuple[str, tuple]:
 # ------------------------------------------------------------------ Parquet / CSV frames
 
 
-def frame_filter(table: str, schema: pl.Schema, cfg: SourceConfig, scope: Scope, source_tz: str) -> pl.Expr | None:
+def frame_filter(
+    table: str, schema: pl.Schema, cfg: SourceConfig, scope: Scope, source_tz: str
+) -> pl.Expr | None:
     """A Polars predicate for a lazily scanned file (typed timestamp columns only)."""
 
     def name(c: str) -> str | None:
