@@ -1,7 +1,7 @@
 """The ``tsdash`` command line.
 
-Subcommands: ``validate``, ``demo``, ``metrics``, ``run``. Imports stay lean: Streamlit and
-Plotly are never imported on the CLI path (``run`` starts Streamlit in a subprocess).
+Subcommands: ``validate``, ``demo``, ``metrics``, ``simulate``, ``run``. Imports stay lean:
+Streamlit and Plotly are never imported on the CLI path (``run`` starts Streamlit in a subprocess).
 """
 
 from __future__ import annotations
@@ -108,6 +108,59 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from tsdash.simulate import SimulateError, parse_duration, run
+
+    try:
+        duration = parse_duration(args.duration) if args.duration else None
+        tick = parse_duration(args.tick)
+    except ValueError as exc:
+        return _fail(f"--duration/--tick: {exc}", EXIT_USAGE)
+    if not args.rate > 0:
+        return _fail(f"--rate must be more than 0 cases per minute, got {args.rate:g}", EXIT_USAGE)
+    settings = _settings(args.source)
+    url = settings.source.location
+    if "://" not in url:
+        return _fail(
+            f"{url} is a folder of files; the simulator writes into a database: give a .sqlite file or a "
+            "SQLAlchemy URL (tsdash demo --out data/tsdash.sqlite creates one).",
+            EXIT_USAGE,
+        )
+    schema = args.schema or settings.source.db_schema
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    until = f"for {args.duration}" if duration else "until Ctrl-C"
+
+    def report(line: str) -> None:
+        print(line if not line.startswith("simulating on") else f"{line}, {until}", flush=True)
+
+    try:
+        summary = run(
+            url,
+            rate=args.rate,
+            duration_s=duration,
+            seed=args.seed,
+            stop_event=stop,
+            tick_s=tick,
+            schema=schema,
+            report=report,
+        )
+    except SimulateError as exc:
+        return _fail(str(exc), EXIT_DATA)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"stopped: {summary.text()}", flush=True)
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -142,6 +195,32 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - during development only
         pass
     m.set_defaults(func=cmd_metrics)
+
+    s = sub.add_parser(
+        "simulate",
+        help="keep a demo database alive (new cases, assignments, resolutions, reviews)",
+        description=(
+            "Write live activity into a demo database (SQLite file or PostgreSQL) so the Live workload "
+            "page moves: new cases arrive (Poisson, the demo's queue mix for the hour), are assigned to "
+            "agents on shift (any active agent when nobody is), answered, escalated (~8%), resolved "
+            "(the demo's handle times) and reviewed (QA). Timestamps are the current time. One "
+            "transaction per tick; stops cleanly on Ctrl-C or SIGTERM and prints a summary."
+        ),
+    )
+    s.add_argument(
+        "--source", help=".sqlite file or SQLAlchemy URL of the demo database (default: configured)"
+    )
+    s.add_argument(
+        "--rate",
+        type=float,
+        default=1.5,
+        help="new cases per minute of wall-clock time, on average (Poisson arrivals; default 1.5)",
+    )
+    s.add_argument("--duration", help="stop after this long: 30s, 10m, 1h (default: until stopped)")
+    s.add_argument("--seed", type=int, default=None, help="random seed (default: different every run)")
+    s.add_argument("--tick", default="1s", help="time between transactions: 500ms, 1s, 5s (default 1s)")
+    s.add_argument("--schema", help="PostgreSQL schema of the tables (default: [source] schema or public)")
+    s.set_defaults(func=cmd_simulate)
 
     r = sub.add_parser("run", help="start the dashboard")
     r.add_argument("--port", type=int, default=8501)
