@@ -14,6 +14,7 @@ from typing import Literal
 import polars as pl
 
 from tsdash.dataset import Dataset
+from tsdash.metrics import quality_extra as qx
 from tsdash.metrics import tables as t
 from tsdash.metrics.filters import Filter
 
@@ -202,6 +203,15 @@ TABLES: dict[str, TableDef] = {
             t.QA_CRITERIA_BY,
             ("scores", "mean_score"),
             "Mean rubric score per criterion and week of review.",
+        ),
+        TableDef(
+            "qa-agents",
+            qx.qa_agents,
+            qx.QA_AGENTS_BY,
+            qx.QA_AGENTS_BY,
+            qx.QA_AGENTS_VALUES,
+            "QA mean score and pass rate per reviewed agent, raw and shrunk toward the team.",
+            uses_pass_mark=True,
         ),
     )
 }
@@ -400,6 +410,31 @@ _DEFS: tuple[MetricDef, ...] = (
         "Mean criterion score (qa_criteria) of the QA reviews in the period, per criterion.",
         "qa-criteria", "mean_score",
     ),
+    MetricDef(
+        "qa_mean_shrunk", "QA mean score (shrunk toward the team)", "score", "higher_better",
+        _AT_REVIEW + " Pooled over the agents shown (after filters).",
+        "Each agent's QA mean score pulled toward the team mean by how little the agent's reviews tell "
+        "(normal-normal empirical Bayes), so that an agent with few reviews is not mistaken for an "
+        "outlier. Team mean mu: the mean of all reviews; sigma^2: the pooled within-agent variance of "
+        "review scores, sum (n_i - 1) s_i^2 / sum (n_i - 1); tau^2: the variance of the agents' true "
+        "means (DerSimonian-Laird: with w_i = n_i / sigma^2 and Q = sum w_i (m_i - mu)^2 over the k "
+        "agents, tau^2 = max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w))). Shrunk mean = mu + B_i "
+        "(m_i - mu) with B_i = tau^2 / (tau^2 + sigma^2 / n_i): many reviews keep the agent's own mean, "
+        "few pull it toward mu. With one agent, or no agent with two reviews, nothing is pooled (the "
+        "agent's own mean).",
+        "qa-agents", "mean_score_shrunk",
+    ),
+    MetricDef(
+        "qa_pass_rate_shrunk", "QA pass rate (shrunk toward the team)", "share", "higher_better",
+        _AT_REVIEW + " Pooled over the agents shown (after filters).",
+        "Each agent's QA pass rate pulled toward the team's (beta-binomial empirical Bayes). Team rate "
+        "p = passes / reviews over all agents; tau^2 by DerSimonian-Laird with w_i = n_i / (p (1 - p)) "
+        "and Q = sum w_i (p_i - p)^2; the prior is Beta(M p, M (1 - p)) with M = p (1 - p) / tau^2 - 1 "
+        "(at least 0), so shrunk rate = (passes_i + M p) / (n_i + M). When tau^2 = 0 the agents differ "
+        "no more than chance alone would make them, and every agent gets p. With one agent, or p = 0 "
+        "or 1, nothing is pooled.",
+        "qa-agents", "pass_rate_shrunk",
+    ),
 )  # fmt: skip
 
 DEFINITIONS: dict[str, MetricDef] = {m.key: m for m in _DEFS}
@@ -467,6 +502,14 @@ _EXAMPLES: dict[str, str] = {
     "and c06; c06's review r5 comes after as-of: 1 / 2.",
     "qa_criterion_mean": "documentation (90 + 90 + 80 + 60) / 4 = 80; policy_accuracy (100 + 80 + 60 + 90) / "
     "4 = 82.5 (r5 is after as-of).",
+    "qa_mean_shrunk": "a1 90 (r1 95, r2 85: variance 50), a2 70, a3 80 (one review each): mu = 330 / 4 = "
+    "82.5, sigma^2 = 50 (only a1 has two reviews); w = 0.04, 0.02, 0.02, Q = 0.04 x 7.5^2 + 0.02 x "
+    "12.5^2 + 0.02 x 2.5^2 = 5.5, tau^2 = (5.5 - 2) / (0.08 - 0.0024 / 0.08) = 70. a1: B = 70 / (70 + "
+    "25) = 0.737, 82.5 + 0.737 x 7.5 = 88.03; a2: B = 70 / (70 + 50) = 0.583, 82.5 - 0.583 x 12.5 = "
+    "75.21; a3: 82.5 - 0.583 x 2.5 = 81.04.",
+    "qa_pass_rate_shrunk": "a1 1 / 2, a2 0 / 1, a3 1 / 1: p = 2 / 4 = 0.5, w = 8, 4, 4, Q = 8 x 0 + 4 x "
+    "0.25 + 4 x 0.25 = 2 = k - 1, so tau^2 = 0: the differences are what chance alone gives, and every "
+    "agent's shrunk pass rate is 0.5.",
 }
 
 DEFINITIONS = {k: replace(m, example=_EXAMPLES.get(k, m.example)) for k, m in DEFINITIONS.items()}
