@@ -290,9 +290,11 @@ def escalations_by_reason(ds: Dataset, f: Filter, by: Sequence[str] = ("week",))
     v = view(ds, f)
     pop = with_time_keys(t.pop_created(v), "ts", by, v.tz)
     keys = list(by)
-    created = (pop.group_by(keys).agg(pl.len().cast(pl.Int64).alias("created")) if keys else pop.select(
-        pl.len().cast(pl.Int64).alias("created")
-    )).collect()
+    created = (
+        pop.group_by(keys).agg(pl.len().cast(pl.Int64).alias("created"))
+        if keys
+        else pop.select(pl.len().cast(pl.Int64).alias("created"))
+    ).collect()
     esc = (
         pop.filter(pl.col("escalated"))
         .with_columns(pl.col("escalation_reason").fill_null(NO_REASON))
@@ -304,7 +306,7 @@ def escalations_by_reason(ds: Dataset, f: Filter, by: Sequence[str] = ("week",))
     schema |= {"escalation_reason": pl.String(), "escalated": I64, "created": I64, "share": F64}
     if esc.height == 0:
         return pl.DataFrame(schema=schema)
-    out = (esc.join(created, on=keys, how="left", nulls_equal=True) if keys else esc.join(created, how="cross"))
+    out = esc.join(created, on=keys, how="left", nulls_equal=True) if keys else esc.join(created, how="cross")
     out = out.with_columns((pl.col("escalated") / pl.col("created")).alias("share"))
     return out.select([pl.col(c).cast(dt_) for c, dt_ in schema.items()]).sort(
         [*keys, "escalation_reason"], nulls_last=True
@@ -326,9 +328,9 @@ def open_escalations(ds: Dataset, f: Filter) -> pl.DataFrame:
     f = pin(f)
     df = cases_behind(ds, f, "backlog-now", "open_escalations")
     as_of = f.resolved_as_of()
-    return df.with_columns(
-        t.seconds(pl.lit(as_of), "escalated_at").alias("escalation_age_s")
-    ).sort(["escalated_at", "case_id"], nulls_last=True)
+    return df.with_columns(t.seconds(pl.lit(as_of), "escalated_at").alias("escalation_age_s")).sort(
+        ["escalated_at", "case_id"], nulls_last=True
+    )
 
 
 def escalated_cases_by_reason(ds: Dataset, f: Filter, reason: str | None, **selection: Any) -> pl.DataFrame:
