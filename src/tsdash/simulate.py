@@ -421,7 +421,11 @@ class _Store:
             for name in ("cases", "events", "qa_reviews", "qa_criteria"):
                 rows = batch.inserts.get(name)
                 if rows and name in self.tables:
-                    conn.execute(insert(self.tables[name]), [self._row(name, r) for r in rows])
+                    # every row with every column (an executemany wants the same keys in each row)
+                    cols = self.columns[name]
+                    conn.execute(
+                        insert(self.tables[name]), [{c: self.value(r.get(c)) for c in cols} for r in rows]
+                    )
             if batch.updates:
                 t = self.tables["cases"]
                 groups: dict[tuple[str, ...], list[dict]] = {}
