@@ -3,20 +3,20 @@ in docs/METRICS.md, on data tsdash has never seen (the demo generator with an un
 and a separate random generator with nulls, unassigned cases, explicit due times and odd priorities),
 must equal tsdash's tables.
 
-The SQL shares no code with tsdash: it reads the raw frames, derives team and due time itself, applies
-as-of masking and the window by local dates (ICU time zones), and counts the backlog of each day
-directly from its definition (not by cumulative sums).
+The SQL (benchmarks/duckdb_ref.py, also the DuckDB reference of the benchmarks) shares no code with
+tsdash: it reads the raw frames, derives team and due time itself, applies as-of masking and the
+window by local dates (ICU time zones), and counts the backlog of each day directly from its
+definition (not by cumulative sums).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from benchmarks.duckdb_ref import SIX, assert_same, sql_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,174 +100,6 @@ def data(request):
     raw = demo_tables() if request.param == "demo" else random_tables(99)
     return raw, normalize(raw)
 
-
-# ---------------------------------------------------------------------------------------------
-# the SQL implementation
-# ---------------------------------------------------------------------------------------------
-
-
-def _lit(values) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
-def sql_tables(raw: dict[str, pl.DataFrame], f: Filter, pass_mark: float = 80.0) -> dict[str, pl.DataFrame]:
-    con = duckdb.connect()
-    con.sql("SET TimeZone = 'UTC'")
-    cases, agents = raw["cases"], raw["agents"]
-    reviews = raw.get("qa_reviews")
-    con.register("raw_cases", cases.to_arrow())
-    con.register("agents", agents.to_arrow())
-    if reviews is None:
-        reviews = pl.DataFrame(
-            schema={
-                "review_id": pl.String,
-                "case_id": pl.String,
-                "agent_id": pl.String,
-                "reviewed_at": pl.Datetime("us", "UTC"),
-                "score": pl.Float64,
-                "critical_error": pl.Boolean,
-            }
-        )
-    con.register("raw_reviews", reviews.to_arrow())
-    tz = f.tz
-    asof = f.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
-    A = f"TIMESTAMPTZ '{asof}'"
-    start, end = f.start.isoformat(), f.end.isoformat()
-
-    def local(col: str) -> str:
-        return f"CAST(timezone('{tz}', {col}) AS DATE)"
-
-    def week(col: str) -> str:
-        return f"CAST(date_trunc('week', {local(col)}) AS DATE)"
-
-    def inwin(col: str) -> str:
-        return f"({col} IS NOT NULL AND {local(col)} BETWEEN DATE '{start}' AND DATE '{end}')"
-
-    if "escalated" in cases.columns:
-        esc = f"(COALESCE(k.escalated, k.escalated_at IS NOT NULL) AND NOT COALESCE(k.escalated_at >= {A}, false))"
-    else:
-        esc = f"(k.escalated_at IS NOT NULL AND k.escalated_at < {A})"
-    due_col = "k.sla_due_at" if "sla_due_at" in cases.columns else "NULL"
-    where = [f"k.created_at < {A}"]
-    if f.teams:
-        where.append(f"a.team IN ({_lit(f.teams)})")
-    if f.agents:
-        where.append(f"k.assigned_agent_id IN ({_lit(f.agents)})")
-    if f.queues:
-        where.append(f"k.queue IN ({_lit(f.queues)})")
-    if f.priorities:
-        where.append(f"k.priority IN ({_lit(f.priorities)})")
-
-    def mask(col: str) -> str:
-        return f"CASE WHEN k.{col} < {A} THEN k.{col} END AS {col}"
-
-    con.sql(f"""
-        CREATE TEMP VIEW c AS
-        SELECT k.case_id, k.queue, k.priority, k.assigned_agent_id AS agent_id, a.team, k.created_at,
-               {mask("resolved_at")}, {mask("first_response_at")}, k.handle_seconds, {esc} AS escalated,
-               COALESCE({due_col}, k.created_at + to_hours(CAST(CASE k.priority
-                   WHEN 'urgent' THEN 4 WHEN 'high' THEN 24 WHEN 'normal' THEN 48 WHEN 'low' THEN 120
-                   ELSE 48 END AS BIGINT))) AS due_at
-        FROM raw_cases k LEFT JOIN agents a ON a.agent_id = k.assigned_agent_id
-        WHERE {" AND ".join(where)}
-    """)
-    rwhere = [f"r.reviewed_at < {A}"]
-    if f.teams:
-        rwhere.append(f"a.team IN ({_lit(f.teams)})")
-    if f.agents:
-        rwhere.append(f"r.agent_id IN ({_lit(f.agents)})")
-    if f.queues:
-        rwhere.append(f"k.queue IN ({_lit(f.queues)})")
-    if f.priorities:
-        rwhere.append(f"k.priority IN ({_lit(f.priorities)})")
-    con.sql(f"""
-        CREATE TEMP VIEW r AS
-        SELECT r.*, a.team FROM raw_reviews r
-        LEFT JOIN agents a ON a.agent_id = r.agent_id
-        LEFT JOIN raw_cases k ON k.case_id = r.case_id
-        WHERE {" AND ".join(rwhere)}
-    """)
-
-    out: dict[str, pl.DataFrame] = {}
-    # flow: days from max(start, first created day) to min(end, as-of day); backlog counted directly
-    lo, hi = con.sql(f"""
-        SELECT greatest(DATE '{start}', min({local("created_at")})),
-               least(DATE '{end}', CAST(timezone('{tz}', {A} - INTERVAL 1 MICROSECOND) AS DATE))
-        FROM c
-    """).fetchall()[0]
-    if lo is None or lo > hi:
-        out["flow"] = pl.DataFrame(
-            schema={"date": pl.Date, "inflow": pl.Int64, "outflow": pl.Int64, "backlog": pl.Int64}
-        )
-    else:
-        out["flow"] = con.sql(f"""
-            WITH days AS (
-                SELECT CAST(d AS DATE) AS date FROM generate_series(TIMESTAMP '{lo}', TIMESTAMP '{hi}', INTERVAL 1 DAY) g(d)
-            ), ends AS (
-                SELECT date, least(timezone('{tz}', CAST(date + 1 AS TIMESTAMP)), {A}) AS t FROM days
-            )
-            SELECT e.date,
-                   (SELECT count(*) FROM c WHERE {local("c.created_at")} = e.date) AS inflow,
-                   (SELECT count(*) FROM c WHERE {local("c.resolved_at")} = e.date) AS outflow,
-                   (SELECT count(*) FROM c WHERE c.created_at < e.t AND (c.resolved_at IS NULL OR c.resolved_at >= e.t))
-                       AS backlog
-            FROM ends e ORDER BY e.date
-        """).pl()
-    out["handle-time"] = con.sql(f"""
-        SELECT agent_id, {week("resolved_at")} AS week, count(*) AS cases, avg(handle_seconds) AS aht_s,
-               quantile_cont(handle_seconds, 0.5) AS median_s, quantile_cont(handle_seconds, 0.9) AS p90_s
-        FROM c WHERE {inwin("resolved_at")} AND handle_seconds IS NOT NULL
-        GROUP BY ALL ORDER BY agent_id NULLS LAST, week
-    """).pl()
-    out["quality"] = con.sql(f"""
-        SELECT agent_id, {week("reviewed_at")} AS week, count(*) AS reviews, avg(score) AS mean_score,
-               avg(CASE WHEN score >= {pass_mark} AND NOT COALESCE(critical_error, false) THEN 1.0 ELSE 0.0 END)
-                   AS pass_rate,
-               count(*) FILTER (WHERE critical_error) AS critical_errors
-        FROM r WHERE {inwin("reviewed_at")}
-        GROUP BY ALL ORDER BY agent_id NULLS LAST, week
-    """).pl()
-    out["escalations"] = con.sql(f"""
-        SELECT {week("created_at")} AS week, count(*) AS created, count(*) FILTER (WHERE escalated) AS escalated,
-               count(*) FILTER (WHERE escalated) / count(*) AS escalation_rate
-        FROM c WHERE {inwin("created_at")} GROUP BY ALL ORDER BY week
-    """).pl()
-    out["sla"] = con.sql(f"""
-        SELECT {week("resolved_at")} AS week, count(*) AS resolved,
-               count(*) FILTER (WHERE resolved_at <= due_at) AS within_sla,
-               count(*) FILTER (WHERE resolved_at <= due_at) / count(*) AS sla_attainment
-        FROM c WHERE {inwin("resolved_at")} GROUP BY ALL ORDER BY week
-    """).pl()
-    out["backlog-now"] = con.sql(f"""
-        SELECT queue, priority, count(*) AS open, count(*) FILTER (WHERE agent_id IS NULL) AS unassigned,
-               count(*) FILTER (WHERE due_at < {A}) AS breached, max(epoch({A} - created_at)) AS oldest_age_s
-        FROM c WHERE resolved_at IS NULL
-        GROUP BY ALL ORDER BY queue NULLS LAST, priority NULLS LAST
-    """).pl()
-    con.close()
-    return out
-
-
-def assert_same(name: str, ours: pl.DataFrame, theirs: pl.DataFrame) -> None:
-    assert ours.columns == theirs.columns, name
-    assert ours.height == theirs.height, (name, ours.height, theirs.height)
-    for col in ours.columns:
-        a, b = ours[col].to_list(), theirs[col].to_list()
-        if ours.schema[col] == pl.Float64:
-            for i, (x, y) in enumerate(zip(a, b, strict=True)):
-                assert (x is None) == (y is None), (name, col, i, x, y)
-                if x is not None:
-                    assert math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-6), (name, col, i, x, y)
-        else:
-            assert a == [
-                (int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else v) for v in b
-            ], (
-                name,
-                col,
-            )
-
-
-SIX = ("flow", "handle-time", "quality", "escalations", "sla", "backlog-now")
 
 SCENARIOS = {
     # a window that starts mid-week, in a DST-observing zone, as-of inside the last day
