@@ -318,10 +318,15 @@ def test_run_with_readers_polling_the_database(tmp_path):
 
 def test_run_stops_after_the_duration(tmp_path):
     url = _demo(tmp_path / "demo.sqlite", now=dt.datetime.now(UTC) - dt.timedelta(minutes=1))
+    lines: list[str] = []
     t = time.monotonic()
-    summary = run(url, rate=60, duration_s=1.0, seed=1, tick_s=0.25)
+    summary = run(url, rate=60, duration_s=1.0, seed=1, tick_s=0.25, report=lines.append, report_every_s=0.3)
     assert 1.0 <= time.monotonic() - t < 5.0
     assert 1.0 <= summary.seconds < 5.0
+    assert lines[0].startswith(f"simulating on {url}: 60 new cases per minute, ")
+    assert "open cases taken over" in lines[0] and "one transaction every 0.25 s" in lines[0]
+    progress = [x for x in lines[1:] if re.match(r"\[\d+ s\] \d+ cases created", x)]
+    assert 2 <= len(progress) <= 4  # every 0.3 s of a 1 s run
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
