@@ -520,6 +520,14 @@ def _judge(direction: str, diff: float) -> str:
     return "strength" if better else "concern"
 
 
+EPS = 1e-9  # thresholds are inclusive; 0.8 - 0.9 is -0.09999999999999998 in floating point
+
+
+def _reaches(x: float, threshold: float) -> bool:
+    """abs(x) >= threshold, inclusive up to floating-point noise."""
+    return abs(x) >= threshold - EPS
+
+
 def gap(key: str, value: float, reference: float) -> tuple[float, str] | None:
     """Whether ``value`` stands out from ``reference`` under the rules for ``key``'s unit:
     (strength, wording of the difference) or None.
@@ -540,20 +548,20 @@ def gap(key: str, value: float, reference: float) -> tuple[float, str] | None:
         if reference <= 0:
             return None
         rel = diff / reference
-        if abs(rel) < DURATION_GAP:
+        if not _reaches(rel, DURATION_GAP):
             return None
         return abs(rel) / DURATION_GAP, f"{abs(rel) * 100:.0f}% {where}"
     if unit == "share":
         words = f"{abs(diff) * 100:.1f} points {where}"
-        if abs(diff) >= SHARE_GAP:
+        if _reaches(diff, SHARE_GAP):
             return abs(diff) / SHARE_GAP, words
-        if abs(diff) >= RARE_GAP and reference > 0:
+        if _reaches(diff, RARE_GAP) and reference > 0:
             ratio = value / reference
-            if ratio >= RARE_RATIO or ratio <= 1 / RARE_RATIO:
+            if ratio >= RARE_RATIO - EPS or ratio <= 1 / RARE_RATIO + EPS:
                 return abs(diff) / RARE_GAP, words
         return None
     if unit == "score":
-        if abs(diff) < SCORE_GAP:
+        if not _reaches(diff, SCORE_GAP):
             return None
         return abs(diff) / SCORE_GAP, f"{abs(diff):.1f} points {where}"
     return None
@@ -610,7 +618,7 @@ def criterion_gap_point(
     if _missing(value) or _missing(team_median) or team_agents < MIN_TEAM_AGENTS or n <= 0:
         return None
     diff = float(value) - float(team_median)  # type: ignore[arg-type]
-    if diff > -CRITERION_GAP:
+    if diff > 0 or not _reaches(diff, CRITERION_GAP):
         return None
     words = ("review", "reviews")
     text = (
@@ -656,12 +664,12 @@ def change_point(
     d = DEFINITIONS[key]
     diff = recent - before
     if d.unit == "seconds":
-        if before <= 0 or abs(diff / before) < DURATION_GAP:
+        if before <= 0 or not _reaches(diff / before, DURATION_GAP):
             return None
         strength = abs(diff / before) / DURATION_GAP
     else:  # scores
         threshold = CRITERION_GAP if key == "qa_criterion_mean" else SCORE_GAP
-        if abs(diff) < threshold:
+        if not _reaches(diff, threshold):
             return None
         strength = abs(diff) / threshold
     n = min(n_recent, n_before)
