@@ -38,12 +38,17 @@ _EXPORTS = {
     "md_escape": "tsdash.ui.fmt",
     "count_points": "tsdash.ui.charts",
     "style": "tsdash.ui.charts",
+    "case_list": "tsdash.ui.drill",
+    "selected_points": "tsdash.ui.drill",
+    "selected_row": "tsdash.ui.drill",
+    "open_case": "tsdash.ui.drill",
 }
 
 __all__ = [
     "Context",
     "PAGES",
     "axis_unit",
+    "case_list",
     "chart",
     "count_points",
     "csv_bytes",
@@ -59,7 +64,10 @@ __all__ = [
     "heading",
     "md_escape",
     "metric_help",
+    "open_case",
     "safe",
+    "selected_points",
+    "selected_row",
     "style",
     "text",
 ]
@@ -78,6 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover
         safe,
         text,
     )
+    from tsdash.ui.drill import case_list, open_case, selected_points, selected_row
     from tsdash.ui.export import csv_bytes
     from tsdash.ui.fmt import axis_unit, fmt_duration, fmt_number, fmt_pct, md_escape
     from tsdash.ui.frame import PAGES, Context, frame
