@@ -766,6 +766,46 @@ def critical_errors_point(errors: int, reviews: int, case_ids: Sequence[str] = (
     )
 
 
+def comparison_rules() -> list[str]:
+    """How the scorecard compares (plain sentences for the page and the report)."""
+    return [
+        "The scorecard shows one agent and compares them with their own team. The view's queue, priority, "
+        "case type and channel filters apply to the agent and the team alike; its team and agent filters "
+        "choose the agent but do not narrow the comparison.",
+        "Team median: the median, over the team's active agents that have a value for the metric in the "
+        "period, of each agent's value (the agent included when active); shown when at least "
+        f"{MIN_TEAM_AGENTS} agents have a value.",
+        "Team band (weekly trends): the 25th to 75th percentile of the same agents' values that week "
+        f"(linear interpolation), over the last {TREND_WEEKS} weeks; shown when at least {MIN_TEAM_AGENTS} "
+        "agents have a value.",
+        "Previous period: the agent's value over the period of equal length just before.",
+        "Queue mix: the agent's resolved cases per queue and their AHT there, beside all the team's cases "
+        "in the same queues.",
+    ]
+
+
+def talking_point_rules() -> list[str]:
+    """The talking-point rules with their thresholds, in words."""
+    return [
+        f"Compared with the team median: AHT or first response at least {DURATION_GAP:.0%} above or below; "
+        f"SLA attainment, QA pass rate, escalation or reopen rate at least {SHARE_GAP * 100:.0f} points "
+        f"apart (or, for rare events, at least {RARE_GAP * 100:.0f} points and {RARE_RATIO:g} times or "
+        f"half the team's); QA mean score at least {SCORE_GAP:g} points apart. Needs {MIN_TEAM_AGENTS} "
+        "agents with a value. Resolved and utilization are not judged (they depend on shifts).",
+        f"A QA criterion at least {CRITERION_GAP:g} points below the team median of that criterion.",
+        f"The agent's own change between the last {RECENT_DAYS // 7} weeks and the {BASELINE_DAYS // 7} "
+        f"weeks before: QA mean by {SCORE_GAP:g} points, a QA criterion by {CRITERION_GAP:g} points, AHT "
+        f"by {DURATION_GAP:.0%}.",
+        f"New hires (hired at most {NEW_HIRE_DAYS} days ago): AHT in their first {PROGRESS_DAYS // 7} "
+        f"weeks against the last {PROGRESS_DAYS // 7} weeks, always shown.",
+        f"At least {CRITICAL_MIN} QA reviews with a critical error in the period.",
+        f"Each point names its sample. Fewer than {MIN_POINTS} data points: it says it is too few to draw "
+        f'a conclusion; fewer than {SMALL_SAMPLE}: "small sample". At most {MAX_POINTS} points, a new '
+        "hire's progress first, then the largest gaps (relative to their threshold, smaller for small "
+        "samples); none when nothing passes a threshold.",
+    ]
+
+
 def select_points(points: Sequence[TalkingPoint | None], limit: int = MAX_POINTS) -> list[TalkingPoint]:
     """Merge points on the same topic (texts joined, strongest first), then keep a new hire's
     progress first and the others by strength, at most ``limit``."""
