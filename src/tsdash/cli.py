@@ -1,6 +1,6 @@
 """The ``tsdash`` command line.
 
-Subcommands: ``validate``, ``demo``, ``metrics``, ``simulate``, ``run``. Imports stay lean:
+Subcommands: ``validate``, ``demo``, ``metrics``, ``simulate``, ``report``, ``run``. Imports stay lean:
 Streamlit and Plotly are never imported on the CLI path (``run`` starts Streamlit in a subprocess).
 """
 
@@ -161,6 +161,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from tsdash import report  # imports Plotly (the report embeds its charts); Streamlit never
+    from tsdash.config import mask_url
+    from tsdash.sources import SourceError, load_dataset
+
+    settings = _settings(args.source)
+
+    def load():
+        try:
+            return load_dataset(settings)
+        except SourceError as exc:
+            raise SystemExit(_fail(str(exc).splitlines()[0], EXIT_DATA)) from None
+
+    return report.run_cli(
+        args, load, settings.display_tz, settings.qa_pass_mark, mask_url(settings.source.location)
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -221,6 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tick", default="1s", help="time between transactions: 500ms, 1s, 5s (default 1s)")
     s.add_argument("--schema", help="PostgreSQL schema of the tables (default: [source] schema or public)")
     s.set_defaults(func=cmd_simulate)
+
+    rp = sub.add_parser("report", help="write an agent's scorecard as one self-contained HTML file")
+    rp.add_argument("kind", choices=("agent",), help="what to report on")
+    rp.add_argument("agent_id", metavar="AGENT_ID")
+    rp.add_argument("--from", dest="date_from", metavar="DATE", required=True, help="first day, YYYY-MM-DD")
+    rp.add_argument("--to", dest="date_to", metavar="DATE", required=True, help="last day, YYYY-MM-DD")
+    rp.add_argument("--source", help="folder, .sqlite file or SQLAlchemy URL (default: configured)")
+    rp.add_argument("--tz", help="display time zone (default: the configured one)")
+    rp.add_argument("--as-of", dest="as_of", metavar="ISO", help="as of this instant, ISO 8601 (default: now)")
+    rp.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
+    rp.add_argument("--csv", dest="csv_out", metavar="FILE.zip", help="also write the tables as a CSV zip")
+    rp.set_defaults(func=cmd_report)
 
     r = sub.add_parser("run", help="start the dashboard")
     r.add_argument("--port", type=int, default=8501)

@@ -597,18 +597,6 @@ class UsageError(Exception):
     """One line for stderr; exit 2."""
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("kind", choices=("agent",), help="what to report on (agent)")
-    p.add_argument("agent_id", metavar="AGENT_ID", help="the agent's id")
-    p.add_argument("--from", dest="date_from", metavar="DATE", required=True, help="first day, YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", metavar="DATE", required=True, help="last day, YYYY-MM-DD")
-    p.add_argument("--source", default=None, help="data source (default: the configured one)")
-    p.add_argument("--tz", default=None, help="display time zone (default: the configured one)")
-    p.add_argument("--as-of", dest="as_of", metavar="ISO", help="as of this instant (ISO 8601; default now)")
-    p.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
-    p.add_argument("--csv", dest="csv_out", metavar="FILE.zip", help="also write the CSV bundle (zip)")
-
-
 def _date(value: str, opt: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
