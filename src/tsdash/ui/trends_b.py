@@ -23,12 +23,14 @@ from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
+import polars.selectors as cs
 import streamlit as st
 
 from tsdash import metrics as m
 from tsdash.metrics import quality_extra as qx
 from tsdash.ui import components as uc
 from tsdash.ui.charts import PALETTE
+from tsdash.ui.drill import case_list, open_case, selected_points, selected_row
 from tsdash.ui.fmt import axis_unit, fmt_duration, fmt_number, fmt_pct, md_escape
 
 GRAIN_KEY = "grain"
@@ -47,6 +49,13 @@ GOOD, BAD, NEUTRAL, MUTED = "#10b981", "#ef4444", "#2563eb", "#94a3b8"
 def plot_text(value: object) -> str:
     """Data text for a Plotly label: ``<``, ``>`` and ``&`` escaped (Plotly renders a few tags)."""
     return html.escape("" if value is None else str(value), quote=False)
+
+
+def stable(df: pl.DataFrame) -> pl.DataFrame:
+    """Floats rounded to 6 decimals for drawing. Parallel sums make the last bits of a mean differ
+    from run to run; Streamlit identifies a selectable chart by its figure, so an unrounded figure
+    would drop the user's selection on the rerun the selection itself triggers."""
+    return df.with_columns(cs.float().round(6))
 
 
 def agent_label(names: dict[str, str], agent_id: str | None) -> str:
@@ -85,20 +94,8 @@ def partial_periods(f: m.Filter, grain: str) -> set[dt.date]:
 
 
 def picked(selection: Any) -> list[list[Any]]:
-    """The ``customdata`` of the selected points of a chart selection (empty when none)."""
-    if not selection:
-        return []
-    try:
-        points = selection["selection"]["points"]
-    except (KeyError, TypeError):
-        return []
-    out = []
-    for p in points or []:
-        cd = p.get("customdata") if isinstance(p, dict) else None
-        if cd is None:
-            continue
-        out.append(list(cd) if isinstance(cd, list | tuple) else [cd])
-    return out
+    """The ``customdata`` lists of the selected points of a chart selection (empty when none)."""
+    return [p["customdata"] for p in selected_points(selection) if p["customdata"]]
 
 
 def agent_flag_sentences(
@@ -144,6 +141,7 @@ def fig_agent_scores(qa: pl.DataFrame, names: dict[str, str], *, pass_mark: floa
     """Per agent: the mean score with its 95 % interval (hollow, with whiskers) and the estimate
     shrunk toward the team (filled diamond); lowest shrunk estimate on top. ``qa`` is
     ``qa_agents(detail=True)``."""
+    qa = stable(qa)
     order = _agent_order(qa, "mean_score_shrunk")
     d = qa.with_columns(
         pl.col("agent_id")
@@ -207,6 +205,7 @@ def fig_agent_scores(qa: pl.DataFrame, names: dict[str, str], *, pass_mark: floa
     )
     team = qa["team_mean_score"][0] if qa.height else None
     if team is not None:
+        team = round(team, 6)
         fig.add_vline(x=team, line_dash="dash", line_color=MUTED)
         fig.add_annotation(
             x=team,
@@ -231,6 +230,7 @@ def fig_agent_scores(qa: pl.DataFrame, names: dict[str, str], *, pass_mark: floa
 def fig_speed_quality(sq: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     """Agents by AHT (x) and QA mean score (y), labelled with their id, reference lines at the
     agents' medians; the quadrants say what they mean."""
+    sq = stable(sq)
     d = sq.filter(pl.col("aht_s").is_not_null())
     div, unit = axis_unit(d["aht_s"].to_list())
     x = (d["aht_s"] / div).to_list()
@@ -282,6 +282,7 @@ def fig_criteria(gaps: pl.DataFrame, order: Sequence[str], names: dict[str, str]
     """Agent x criterion as coloured squares: colour = the agent's criterion mean minus the team's
     (red below, blue above), text = the agent's mean; rows in ``order`` (top first). Drawn as a
     scatter so that a cell can be selected."""
+    gaps = stable(gaps)
     d = gaps.filter(pl.col("agent_id").is_in(list(order)))
     lab = {a: plot_text(agent_label(names, a)) for a in order}
     span = max(10.0, float(d["gap"].abs().max() or 0.0)) if d.height else 10.0
@@ -326,6 +327,7 @@ def fig_criteria(gaps: pl.DataFrame, order: Sequence[str], names: dict[str, str]
 
 def fig_coverage(cov: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     """Per agent: share of resolved cases that were QA-reviewed, with Wilson interval."""
+    cov = stable(cov)
     d = cov.sort(["coverage", "agent_id"], descending=[True, False])
     labels = [plot_text(agent_label(names, a)) for a in d["agent_id"]]
     fig = go.Figure(
@@ -372,6 +374,7 @@ def fig_lines(
 ) -> go.Figure:  # fmt: skip
     """Lines over periods for each (column, name) in ``series``; hover names the period and the
     count behind it (``count`` column). Periods in ``partial`` get a hollow marker and a note."""
+    df = stable(df)
     fig = go.Figure()
     note = " (partial week)" if grain == "week" else " (day in progress)"
     for i, (col, name) in enumerate(series):
@@ -408,6 +411,7 @@ def fig_reasons(
 ) -> go.Figure:  # fmt: skip
     """Escalated cases per period stacked by reason (most frequent reason at the bottom); periods
     in ``partial`` are drawn pale and say so on hover."""
+    rs = stable(rs)
     fig = go.Figure()
     note = " (partial week)" if grain == "week" else " (day in progress)"
     for i, reason in enumerate(reasons):
@@ -440,6 +444,7 @@ def fig_rate_bars(
 ) -> go.Figure:
     """Escalation rate per ``key`` value as dots with Wilson intervals, lowest on top, with the
     team's rate as a dashed line; hover gives escalated / created."""
+    df = stable(df)
     fig = go.Figure(
         go.Scatter(
             x=df["escalation_rate"].to_list(),
@@ -472,6 +477,7 @@ def fig_rate_bars(
         )
     )
     if team is not None:
+        team = round(team, 6)
         fig.add_vline(x=team, line_dash="dash", line_color=MUTED)
         fig.add_annotation(
             x=team, y=1.0, yref="paper", text=f"all cases {fmt_pct(team)}", showarrow=False, yanchor="bottom",
@@ -486,6 +492,7 @@ def fig_rate_bars(
 def fig_escalation_quality(eq: pl.DataFrame, names: dict[str, str]) -> go.Figure:
     """Agents by QA mean score (x) and escalation rate (y); agents with too few cases or reviews
     are hollow grey; dashed lines at the medians of the others."""
+    eq = stable(eq)
     d = eq.filter(pl.col("mean_score").is_not_null())
     fig = go.Figure()
     for few, name, marker in (
@@ -576,35 +583,9 @@ def grain_control(ctx) -> str:
     return grain
 
 
-def show_cases(ctx, cases: pl.DataFrame, *, title: str, key: str) -> None:
-    """The cases behind a selected chart element: the shared drill-down list when available."""
-    try:
-        from tsdash.ui.drill import case_list  # the overview helper's component
-    except ImportError:  # pragma: no cover - until it lands
-        case_list = None
-    if case_list is not None:
-        case_list(ctx, cases, title=title, key=key)
-        return
-    _interim_case_list(ctx, cases, title=title, key=key)
-
-
-def _interim_case_list(ctx, cases: pl.DataFrame, *, title: str, key: str) -> None:
-    st.markdown(f"**{md_escape(title)}** · {fmt_number(cases.height)}")
-    if cases.height == 0:
-        st.caption("No cases behind this element.")
-        return
-    cols = [c for c in ("case_id", "review_id", "queue", "priority", "agent_id", "created_at", "resolved_at",
-                        "escalation_reason", "score", "comment") if c in cases.columns]  # fmt: skip
-    shown = cases.select(cols).head(MAX_LIST_ROWS)
-    ev = st.dataframe(shown, key=key, hide_index=True, on_select="rerun", selection_mode="single-row")
-    rows = ev.selection.rows if ev is not None else []
-    if rows:
-        cid = shown["case_id"][rows[0]]
-        ctx.link("cases", f"Open case {cid}", case=str(cid))
-
-
-def _drill(ctx, sel: Any, fetch: Callable[[list[Any]], tuple[pl.DataFrame, str] | None], key: str) -> None:
-    """When a chart element is selected, list the cases behind the first selected one."""
+def _drill(ctx, sel: Any, fetch: Callable[[list[Any]], tuple | None], key: str) -> None:
+    """When a chart element is selected, list the cases behind the first selected one.
+    ``fetch(customdata)`` returns (cases, title) or (cases, title, caption)."""
     points = picked(sel)
     if not points:
         st.caption("Select a bar or point (click, or drag a box) to list the cases behind it.")
@@ -616,16 +597,8 @@ def _drill(ctx, sel: Any, fetch: Callable[[list[Any]], tuple[pl.DataFrame, str] 
         return
     if got is None:
         return
-    cases, title = got
-    show_cases(ctx, cases, title=title, key=f"{key}__cases")
-
-
-def _selected_row(ev: Any) -> int | None:
-    try:
-        rows = ev.selection.rows
-    except AttributeError:
-        return None
-    return rows[0] if rows else None
+    cases, title, *rest = got
+    case_list(ctx, cases, title=title, caption=rest[0] if rest else None, key=f"{key}__cases")
 
 
 # --------------------------------------------------------------------------- Quality page
@@ -657,6 +630,7 @@ def render_quality(ctx) -> None:
             "Reviews count in the week they were done."
         )
     )
+    _quality_tiles(ctx, f, pass_mark)
     _team_quality(ctx, f, grain, pass_mark)
     _agent_flags(ctx, f, names, pass_mark)
     _agent_scores(ctx, f, qa, names, pass_mark)
@@ -669,6 +643,46 @@ def render_quality(ctx) -> None:
 def _period_text(ctx) -> str:
     start, end = ctx.window
     return f"{start:%d %b %Y}" if start == end else f"{start:%d %b %Y} to {end:%d %b %Y}"
+
+
+def _delta(cur: float | None, prev: float | None, fmt: Callable[[float], str]) -> str | None:
+    if cur is None or prev is None:
+        return None
+    d = cur - prev
+    return ("+" if d >= 0 else "−") + fmt(abs(d))
+
+
+def _quality_tiles(ctx, f, pass_mark: float) -> None:
+    """The period's team numbers (the engine's quality and qa-coverage tables without grouping),
+    with the change against the previous period of the same length."""
+    ds = ctx.ds
+    cur = m.quality(ds, f, (), pass_mark=pass_mark)
+    prev = m.quality(ds, f.previous(), (), pass_mark=pass_mark)
+    c = cur.row(0, named=True)
+    p = prev.row(0, named=True) if prev.height else {}
+    cov = m.qa_coverage(ds, f, ())
+    d = m.DEFINITIONS
+    vs = f"vs previous {f.days} days"
+    cols = st.columns(5)
+    cols[0].metric(
+        "QA mean score", f"{c['mean_score']:.1f}", _delta(c["mean_score"], p.get("mean_score"), lambda v: f"{v:.1f}"),
+        help=d["qa_mean"].description + f" Change {vs}.",
+    )  # fmt: skip
+    cols[1].metric(
+        "Pass rate", fmt_pct(c["pass_rate"]),
+        _delta(c["pass_rate"], p.get("pass_rate"), lambda v: f"{v * 100:.1f} pp"),
+        help=d["qa_pass_rate"].description + f" Change {vs} in percentage points.",
+    )  # fmt: skip
+    cols[2].metric(
+        "Critical errors", fmt_number(c["critical_errors"]),
+        _delta(c["critical_errors"], p.get("critical_errors"), fmt_number), delta_color="inverse",
+        help=d["qa_critical_errors"].description + f" Change {vs}.",
+    )  # fmt: skip
+    cols[3].metric("QA reviews", fmt_number(c["reviews"]), help=d["qa_reviews"].description)
+    cols[4].metric(
+        "Review coverage", fmt_pct(cov["coverage"][0]) if cov.height else "–",
+        help=d["qa_coverage"].description,
+    )  # fmt: skip
 
 
 def _team_quality(ctx, f, grain: str, pass_mark: float) -> None:
@@ -820,10 +834,7 @@ def _criteria(ctx, f, qa: pl.DataFrame, names: dict[str, str], grain: str) -> No
     _drill(
         ctx,
         sel,
-        lambda p: (
-            qx.criterion_reviews(ds, f, agent_id=p[0], criterion=p[1]),
-            f"Reviews of {agent_label(names, p[0])} scored on {p[1]}",
-        ),
+        lambda p: _criterion_drill(ds, f, names, p[0], p[1]),
         "tb_q_criteria",
     )
     # one agent's criteria over time
@@ -875,6 +886,17 @@ def _criteria(ctx, f, qa: pl.DataFrame, names: dict[str, str], grain: str) -> No
         ),
         "tb_q_focus_chart",
     )
+
+
+def _criterion_drill(ds, f, names: dict[str, str], agent_id: str, criterion: str) -> tuple:
+    rv = qx.criterion_reviews(ds, f, agent_id=agent_id, criterion=criterion)
+    mean = rv["criterion_score"].mean() if rv.height else None
+    caption = (
+        f"QA score is the review's overall score; the {criterion} scores of these reviews average {mean:.1f}."
+        if mean is not None
+        else None
+    )
+    return rv, f"Reviews of {agent_label(names, agent_id)} scored on {criterion}", caption
 
 
 def _coverage(ctx, f, names: dict[str, str]) -> None:
@@ -959,7 +981,7 @@ def _reviews_list(ctx, f, names: dict[str, str], pass_mark: float) -> None:
             "Comment": st.column_config.TextColumn(width="large"),
         },
     )
-    row = _selected_row(ev)
+    row = selected_row(ev)
     if row is not None and row < d.height:
         r = d.row(row, named=True)
         st.markdown(f"**Review {md_escape(r['review_id'])}** of case {md_escape(r['case_id'])}")
@@ -989,6 +1011,7 @@ def render_escalations(ctx) -> None:
             "week it was created."
         )
     )
+    _escalation_tiles(ctx, f, t0)
     _team_escalations(ctx, f, grain)
     _reasons(ctx, f, grain)
     c1, c2 = st.columns(2)
@@ -999,6 +1022,36 @@ def render_escalations(ctx) -> None:
     _turnaround(ctx, f, grain)
     _open_escalations(ctx, f, names)
     _escalation_vs_quality(ctx, f, names)
+
+
+def _escalation_tiles(ctx, f, t0: dict) -> None:
+    """The period's escalation rate and counts, open escalations at as-of and the median
+    turnaround (engine tables without grouping)."""
+    ds = ctx.ds
+    d = m.DEFINITIONS
+    prev = m.escalations(ds, f.previous(), ())
+    p = prev.row(0, named=True) if prev.height else {}
+    ta = m.escalation_turnaround(ds, f, ())
+    open_now = m.backlog_now(ds, f, (), detail=True)
+    cols = st.columns(4)
+    cols[0].metric(
+        "Escalation rate", fmt_pct(t0["escalation_rate"]),
+        _delta(t0["escalation_rate"], p.get("escalation_rate"), lambda v: f"{v * 100:.1f} pp"), delta_color="off",
+        help=d["escalation_rate"].description + f" Change vs previous {f.days} days in percentage points.",
+    )  # fmt: skip
+    cols[1].metric(
+        "Escalated cases", fmt_number(t0["escalated"]),
+        help=f"Of {fmt_number(t0['created'])} cases created in the period.",
+    )  # fmt: skip
+    cols[2].metric(
+        "Open escalations now", fmt_number(open_now["open_escalations"][0] if open_now.height else 0),
+        help=d["open_escalations"].description,
+    )  # fmt: skip
+    cols[3].metric(
+        "Median turnaround", fmt_duration(ta["median_s"][0]) if ta.height else "–",
+        help=d["escalation_turnaround"].description
+        + (f" {fmt_number(ta['escalations'][0])} escalations resolved in the period." if ta.height else ""),
+    )  # fmt: skip
 
 
 def _team_escalations(ctx, f, grain: str) -> None:
@@ -1143,10 +1196,10 @@ def _open_escalations(ctx, f, names: dict[str, str]) -> None:
     )  # fmt: skip
     uc.download_csv(oe, "open_escalations", key="tb_e_open_csv")
     ev = st.dataframe(shown, hide_index=True, key="tb_e_open", on_select="rerun", selection_mode="single-row")
-    row = _selected_row(ev)
+    st.caption("Select a row to open the case.")
+    row = selected_row(ev)
     if row is not None and row < shown.height:
-        cid = shown["Case"][row]
-        show_cases(ctx, oe.filter(pl.col("case_id") == cid), title=f"Case {cid}", key="tb_e_open__cases")
+        open_case(ctx, str(shown["Case"][row]))
 
 
 def _escalation_vs_quality(ctx, f, names: dict[str, str]) -> None:
