@@ -183,3 +183,12 @@ def test_case_list_selection_opens_the_case_with_the_filters(source_env, tmp_pat
     assert at.query_params["case"] == "C3"
     assert (at.query_params["preset"], at.query_params["tz"]) == ("last_28", "Europe/Berlin")
     assert at.session_state["tsdash_view"].tz == "Europe/Berlin"
+
+
+def test_case_rows_extra_columns(ds):
+    cases = pl.DataFrame({"case_id": ["C4", "C3"], "Reason": ["=cmd|' /C calc'!A0", None]})
+    out = case_rows(ds, _filter(ANCHOR), cases, extra=("Reason",))
+    assert out.columns[-1] == "Reason" and out.select("Case", "Reason").rows() == [
+        ("C4", "=cmd|' /C calc'!A0"),
+        ("C3", None),
+    ]

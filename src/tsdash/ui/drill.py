@@ -73,6 +73,7 @@ def case_rows(
     f: Filter,
     cases: pl.DataFrame,
     names: Mapping[str, str] | None = None,
+    extra: Sequence[str] = (),
 ) -> pl.DataFrame:
     """The drill-down table of ``cases`` (one row per input row, input order kept).
 
@@ -81,6 +82,7 @@ def case_rows(
     Hours (open: age at as-of; resolved: created to resolved, 0.1 h), SLA (open: breached,
     due < 1 h, due < 4 h, on track; resolved: met/missed, met when resolved at or before due, as in
     ``sla_attainment``), Escalated; plus Reviewed and QA score when the input rows are QA reviews.
+    ``extra`` names columns of ``cases`` appended as they are (e.g. an escalation reason).
     Times at or after as-of are not known yet (as everywhere in tsdash); a case created after
     as-of, or not in the data, keeps its id and has empty fields.
     """
@@ -155,10 +157,12 @@ def case_rows(
         pl.col("escalated").alias("Escalated"),
     )
     if "review_id" in cases.columns and "reviewed_at" in cases.columns:
-        extra = [_local_text("reviewed_at", f.tz).alias("Reviewed")]
+        review_cols = [_local_text("reviewed_at", f.tz).alias("Reviewed")]
         if "score" in cases.columns:
-            extra.append(pl.col("score").cast(pl.Float64).alias("QA score"))
-        out = out.with_columns(cases.select(extra))
+            review_cols.append(pl.col("score").cast(pl.Float64).alias("QA score"))
+        out = out.with_columns(cases.select(review_cols))
+    if extra:
+        out = out.with_columns(cases.select(list(extra)))
     return out
 
 
@@ -239,16 +243,20 @@ def case_list(
     caption: str | None = None,
     limit: int = MAX_LIST_ROWS,
     empty: str = "No cases behind this selection.",
+    extra: Sequence[str] = (),
+    column_config: Mapping[str, Any] | None = None,
 ) -> None:
     """Show the cases behind a chart element or table row: a compact table (see
     :func:`case_rows`) of at most ``limit`` rows with a CSV download of all of them; selecting a
     row opens the case's detail (``pages/7_Cases.py?case=ID`` with the current filters).
 
     ``title`` and ``caption`` are plain text (escaped here); ``key`` must be unique on the page.
+    ``extra`` columns of ``cases`` are shown after the standard ones (``column_config`` may
+    describe them); ``limit`` caps the rows shown (the CSV has all).
     """
     if ctx.ds is None:
         return
-    table = case_rows(ctx.ds, ctx.filter, cases, ctx.options.agents)
+    table = case_rows(ctx.ds, ctx.filter, cases, ctx.options.agents, extra=extra)
     n = table.height
     unit = "case" if n == 1 else "cases"
     if "Reviewed" in table.columns:
@@ -279,6 +287,7 @@ def case_list(
     config: dict[str, Any] = {c: st.column_config.Column(c, help=help_all.get(c)) for c in shown.columns}
     config["Hours"] = st.column_config.NumberColumn("Hours", help=COLUMNS["Hours"], format="%.1f")
     config["Escalated"] = st.column_config.CheckboxColumn("Escalated", help=COLUMNS["Escalated"])
+    config.update(column_config or {})
     event = st.dataframe(
         shown,
         key=key,
