@@ -46,6 +46,12 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "au
 # --------------------------------------------------------------------------------------------
 
 
+def plain(text: object) -> str:
+    """Data text for a Plotly label: Plotly reads a little HTML (<b>, <a href>...) in names and tick
+    labels, so the text is HTML-escaped and shows literally."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
 def _scale(key: str, values: Sequence[float | None]) -> tuple[float, str]:
     """(divisor, axis suffix) for a metric's values: durations in min/h, shares in %."""
     unit = DEFINITIONS[key].unit
@@ -111,7 +117,7 @@ def trend_figure(card: sc.Scorecard, key: str) -> go.Figure:
             x=weeks,
             y=_scaled(w["value"].to_list(), div),
             mode="lines+markers",
-            name=card.agent.name,
+            name=plain(card.agent.name),
             line={"color": AGENT_COLOR, "width": 2.5},
             marker={
                 "size": 8,
@@ -125,13 +131,9 @@ def trend_figure(card: sc.Scorecard, key: str) -> go.Figure:
             customdata=[
                 [wk.isoformat(), 0 if n is None else n] for wk, n in zip(weeks, w["n"].to_list(), strict=True)
             ],
-            hovertemplate=(
-                "Week of %{x|%d %b %Y}<br>"
-                + f"{card.agent.name.replace('%', '%%')}: "
-                + "%{text} (%{customdata[1]} "
-                + n_word
-                + ")<extra></extra>"
-            ),
+            hovertemplate="Week of %{x|%d %b %Y}<br>%{fullData.name}: %{text} (%{customdata[1]} "
+            + n_word
+            + ")<extra></extra>",
         )
     )
     fig.update_yaxes(title_text=suffix, rangemode="tozero")
@@ -144,10 +146,11 @@ def trend_figure(card: sc.Scorecard, key: str) -> go.Figure:
 def queue_share_figure(card: sc.Scorecard) -> go.Figure:
     """Share of resolved cases per queue: agent vs team (grouped horizontal bars)."""
     q = card.queue_mix.sort("resolved")
+    queues = [plain(v) for v in q["queue"].to_list()]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
-            y=q["queue"].to_list(),
+            y=queues,
             x=[None if v is None else 100 * v for v in q["team_share"].to_list()],
             orientation="h",
             name="Team",
@@ -159,10 +162,10 @@ def queue_share_figure(card: sc.Scorecard) -> go.Figure:
     )
     fig.add_trace(
         go.Bar(
-            y=q["queue"].to_list(),
+            y=queues,
             x=[100 * v for v in q["share"].to_list()],
             orientation="h",
-            name=card.agent.name,
+            name=plain(card.agent.name),
             marker_color=AGENT_COLOR,
             text=[fmt_pct(v) for v in q["share"].to_list()],
             customdata=q["resolved"].to_list(),
@@ -178,15 +181,16 @@ def queue_share_figure(card: sc.Scorecard) -> go.Figure:
 def queue_aht_figure(card: sc.Scorecard) -> go.Figure:
     """AHT per queue: agent vs the team's AHT in the same queue."""
     q = card.queue_mix.sort("resolved")
+    queues = [plain(v) for v in q["queue"].to_list()]
     div, u = axis_unit([*q["aht_s"].to_list(), *q["team_aht_s"].to_list()])
     fig = go.Figure()
     for name, col, n_col, color in (
         ("Team", "team_aht_s", "team_cases", TEAM_COLOR),
-        (card.agent.name, "aht_s", "cases", AGENT_COLOR),
+        (plain(card.agent.name), "aht_s", "cases", AGENT_COLOR),
     ):
         fig.add_trace(
             go.Bar(
-                y=q["queue"].to_list(),
+                y=queues,
                 x=_scaled(q[col].to_list(), div),
                 orientation="h",
                 name=name,
@@ -207,7 +211,7 @@ def queue_aht_figure(card: sc.Scorecard) -> go.Figure:
 def criteria_figure(card: sc.Scorecard) -> go.Figure:
     """Mean QA score per criterion: agent vs the team median."""
     c = card.criteria.sort("gap", descending=True, nulls_last=True)
-    labels = [sc.criterion_label(v) for v in c["criterion"].to_list()]
+    labels = [plain(sc.criterion_label(v)) for v in c["criterion"].to_list()]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -226,7 +230,7 @@ def criteria_figure(card: sc.Scorecard) -> go.Figure:
             y=labels,
             x=c["mean_score"].to_list(),
             orientation="h",
-            name=card.agent.name,
+            name=plain(card.agent.name),
             marker_color=[AGENT_COLOR if not b else PALETTE[3] for b in c["below"].to_list()],
             text=[sc.fmt_value("qa_mean", v) for v in c["mean_score"].to_list()],
             customdata=c["scores"].to_list(),
