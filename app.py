@@ -1,18 +1,9 @@
-"""tsdash home page: Overview (KPI tiles come with the metrics engine; for now the data at a glance)."""
-
-import streamlit as st
+"""tsdash home page: Overview. KPI tiles for the period against the previous period, and what
+needs attention now (breached and soon-due cases, open escalations, agents whose QA or handle
+time moved beyond normal variation). The body is in :mod:`tsdash.ui.overview`."""
 
 from tsdash import ui
+from tsdash.ui.overview import render_overview
 
 ctx = ui.frame("Overview", page="overview")
-
-start, end = ctx.window
-st.caption(ui.safe(f"{start:%a %d %b %Y} to {end:%a %d %b %Y} ({ctx.filter.days} days, {ctx.filter.tz})"))
-ds = ctx.ds
-cols = st.columns(4)
-cols[0].metric("Cases in the data", ui.fmt_number(ds.cases.height))
-cols[1].metric("Agents", ui.fmt_number(ds.agents.height))
-cols[2].metric("QA reviews", ui.fmt_number(ds.qa_reviews.height) if ds.has("qa_reviews") else "–")
-cols[3].metric("Timeline events", ui.fmt_number(ds.events.height) if ds.has("events") else "–")
-if ds.cases.height == 0:
-    st.info("The source has no cases yet. The Data page shows what tsdash reads and how to load data.")
+render_overview(ctx)

@@ -43,7 +43,9 @@ def test_overview_over_sqlite_fixture(fixture_source):
     assert not at.exception
     assert not at.error and not at.warning
     assert at.title[0].value == "Overview"
-    assert metrics(at) == {"Cases in the data": "6", "Agents": "4", "QA reviews": "–", "Timeline events": "–"}
+    # the Overview's tiles: C3, C4 and C6 are open now; C3 (normal, 48 h target) is breached
+    shown = metrics(at)
+    assert (shown["Open backlog now"], shown["Breached (open)"], shown["QA mean score"]) == ("3", "1", "–")
     # navigation: own links with labels, only to pages that exist; the filters ride along
     links = {link.label for link in at.sidebar.get("page_link")}
     assert {"Overview", "Data"} <= links
@@ -117,7 +119,7 @@ def test_hostile_link_is_cleaned_with_notices(fixture_source):
     raw = "\n".join(w.value for w in at.warning)
     assert "NOBODY<script>" not in raw and "NOBODY\\<script\\>" in raw
     # the page still renders and the URL is clean (unknown keys gone)
-    assert metrics(at)["Cases in the data"] == "6"
+    assert metrics(at)["Open backlog now"] == "1"  # A1's open case C6
     assert dict(at.query_params) == {"preset": "last_7", "tz": "UTC", "agent": "A1"}
     # notices are shown once, not on every rerun
     at.run()
@@ -183,7 +185,7 @@ def test_parquet_folder_source(source_env, tmp_path):
     source_env(write_parquet(tmp_path / "pq", fixture_tables()))
     at = run({"agent": "A3"})
     assert not at.exception and not at.error
-    assert metrics(at)["Cases in the data"] == "6"
+    assert metrics(at)["Open backlog now"] == "1"  # A3's open case C3
     assert view(at).agents == ("A3",)
 
 
@@ -212,14 +214,19 @@ def test_missing_required_column_is_a_clear_error(source_env, tmp_path):
     assert len(at.error) == 1 and "queue" in at.error[0].value
 
 
-def test_tables_without_rows_are_a_clear_error(source_env, tmp_path):
-    # the loader treats a table with a header and no rows as unusable: a banner, no traceback
+def test_tables_without_rows_load_as_empty_data(source_env, tmp_path):
+    # a table with a header and no rows is usable but empty (validation warning empty_table):
+    # no error banner; the Overview explains that there are no cases instead of showing tiles
     tables = {k: v.clear() for k, v in fixture_tables().items()}
     source_env(write_parquet(tmp_path / "empty", tables))
     at = run({"agent": "A1"})
-    assert not at.exception
-    assert len(at.error) == 1 and "no rows" in at.error[0].value
+    assert not at.exception and not at.error
+    assert len(at.info) == 1 and "no cases yet" in at.info[0].value
+    assert not at.metric
+    assert any("data warnings" in c.value for c in at.caption)
+    # the data has no agents: the link's agent is dropped with a notice
     assert at.multiselect(key=W + "agent").options == []
+    assert view(at).agents == () and "A1" in warnings(at)
     assert at.sidebar.get("page_link")
 
 
@@ -227,7 +234,9 @@ def test_window_without_data_still_renders(fixture_source):
     at = run({"from": "2020-01-01", "to": "2020-01-31"})
     assert not at.exception and not at.error and not at.warning
     assert view(at).window(dt.datetime.now(dt.UTC)) == (dt.date(2020, 1, 1), dt.date(2020, 1, 31))
-    assert metrics(at)["Cases in the data"] == "6"
+    # an explanation instead of empty numbers; the snapshot tiles (open now) still show
+    assert "No cases created or resolved in this period" in at.info[0].value.replace("\\", "")
+    assert metrics(at)["Open backlog now"] == "3"
 
 
 def test_data_text_is_never_markdown(fixture_source):
@@ -264,14 +273,18 @@ def test_configuration_error_is_a_banner(fixture_source, monkeypatch):
 
 
 def test_demo_data(source_env, tmp_path):
+    from tsdash.dataset import normalize
     from tsdash.demo import generate
+    from tsdash.metrics import kpis
 
     tables = generate(days=14, agents=8, seed=3, now=ANCHOR)
     source_env(write_parquet(tmp_path / "demo", tables))
-    at = run({"preset": "last_28"})
+    asof = ANCHOR.strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = run({"preset": "last_28", "asof": asof})
     assert not at.exception and not at.error and not at.warning
-    assert metrics(at)["Cases in the data"] == f"{tables['cases'].height:,}"
-    assert metrics(at)["Agents"] == str(tables["agents"].height)
+    ds = normalize(tables)
+    open_now = kpis(ds, view(at).to_filter(ANCHOR))["open_backlog"].value
+    assert open_now > 0 and metrics(at)["Open backlog now"] == f"{open_now:,}"
     assert len(at.multiselect(key=W + "agent").options) == tables["agents"].height
     assert at.multiselect(key=W + "queue").options == sorted(tables["cases"]["queue"].unique().to_list())
     # freshness: the demo's latest record is at most its anchor
