@@ -131,7 +131,7 @@ def test_drill_from_reasons_and_agents(demo):
     assert not at.exception
     listed = at.dataframe(key="tb_e_reasons__cases").value
     assert len(listed) == rs["escalated"]
-    assert listed["Escalated"].all()
+    assert listed["Escalated"].all() and set(listed["Reason"]) == {rs["escalation_reason"]}
     select(at, "tb_e_agent", "A04")
     n = m.cases_behind(demo, f, "escalations", "escalated", agent_id="A04").height
     assert len(at.dataframe(key="tb_e_agent__cases").value) == n

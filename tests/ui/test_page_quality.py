@@ -158,7 +158,9 @@ def test_selecting_an_agent_lists_their_reviews(demo):
     }
     at.run()
     cell = qx.criterion_reviews(demo, f, agent_id="A06", criterion="documentation")
-    assert len(at.dataframe(key="tb_q_criteria__cases").value) == cell.height
+    listed = at.dataframe(key="tb_q_criteria__cases").value
+    assert len(listed) == cell.height
+    assert sorted(listed["Criterion score"]) == sorted(cell["criterion_score"].to_list())
 
 
 def test_daily_view_from_the_link(demo):

@@ -583,9 +583,12 @@ def grain_control(ctx) -> str:
     return grain
 
 
-def _drill(ctx, sel: Any, fetch: Callable[[list[Any]], tuple | None], key: str) -> None:
+def _drill(
+    ctx, sel: Any, fetch: Callable[[list[Any]], tuple | None], key: str, extra: dict[str, str] | None = None
+) -> None:
     """When a chart element is selected, list the cases behind the first selected one.
-    ``fetch(customdata)`` returns (cases, title) or (cases, title, caption)."""
+    ``fetch(customdata)`` returns (cases, title) or (cases, title, caption); ``extra`` maps columns
+    of the cases to extra display columns of the list (e.g. ``{"escalation_reason": "Reason"}``)."""
     points = picked(sel)
     if not points:
         st.caption("Select a bar or point (click, or drag a box) to list the cases behind it.")
@@ -598,7 +601,17 @@ def _drill(ctx, sel: Any, fetch: Callable[[list[Any]], tuple | None], key: str) 
     if got is None:
         return
     cases, title, *rest = got
-    case_list(ctx, cases, title=title, caption=rest[0] if rest else None, key=f"{key}__cases")
+    shown = {k: v for k, v in (extra or {}).items() if k in cases.columns}
+    if shown:
+        cases = cases.with_columns(pl.col(k).alias(v) for k, v in shown.items())
+    case_list(
+        ctx,
+        cases,
+        title=title,
+        caption=rest[0] if rest else None,
+        key=f"{key}__cases",
+        extra=tuple(shown.values()),
+    )
 
 
 # --------------------------------------------------------------------------- Quality page
@@ -741,6 +754,7 @@ def _agent_scores(ctx, f, qa: pl.DataFrame, names: dict[str, str], pass_mark: fl
             f"QA reviews of {agent_label(names, p[0])}",
         ),
         "tb_q_agents",
+        {"comment": "Comment"},
     )
     table = qa.select(
         pl.col("agent_id")
@@ -798,6 +812,7 @@ def _speed_quality(ctx, f, names: dict[str, str], pass_mark: float) -> None:
             f"Failed QA reviews of {agent_label(names, p[0])}",
         ),
         "tb_q_speed",
+        {"comment": "Comment"},
     )
 
 
@@ -836,6 +851,7 @@ def _criteria(ctx, f, qa: pl.DataFrame, names: dict[str, str], grain: str) -> No
         sel,
         lambda p: _criterion_drill(ds, f, names, p[0], p[1]),
         "tb_q_criteria",
+        {"criterion_score": "Criterion score", "comment": "Comment"},
     )
     # one agent's criteria over time
     focus = _focus_agent(ctx, f, qa, ctx.settings.qa_pass_mark)
@@ -885,6 +901,7 @@ def _criteria(ctx, f, qa: pl.DataFrame, names: dict[str, str], grain: str) -> No
             f"QA reviews of {agent_label(names, agent)} in the {period_label(grain, dt.date.fromisoformat(p[0]))}",
         ),
         "tb_q_focus_chart",
+        {"comment": "Comment"},
     )
 
 
@@ -892,7 +909,7 @@ def _criterion_drill(ds, f, names: dict[str, str], agent_id: str, criterion: str
     rv = qx.criterion_reviews(ds, f, agent_id=agent_id, criterion=criterion)
     mean = rv["criterion_score"].mean() if rv.height else None
     caption = (
-        f"QA score is the review's overall score; the {criterion} scores of these reviews average {mean:.1f}."
+        f"QA score is the review's overall score, Criterion score its {criterion} score (mean {mean:.1f})."
         if mean is not None
         else None
     )
@@ -1082,6 +1099,7 @@ def _reasons(ctx, f, grain: str) -> None:
             f"Escalated for {p[0]} in the {period_label(grain, dt.date.fromisoformat(p[1]))}",
         ),
         "tb_e_reasons",
+        {"escalation_reason": "Reason"},
     )
 
 
@@ -1106,6 +1124,7 @@ def _by_queue(ctx, f, team: float | None) -> None:
             f"Escalated cases in {p[0]}",
         ),
         "tb_e_queue",
+        {"escalation_reason": "Reason"},
     )
 
 
@@ -1136,6 +1155,7 @@ def _by_agent(ctx, f, names: dict[str, str], team: float | None) -> None:
             f"Cases escalated by {agent_label(names, p[0])}",
         ),
         "tb_e_agent",
+        {"escalation_reason": "Reason"},
     )
 
 
@@ -1163,12 +1183,15 @@ def _turnaround(ctx, f, grain: str) -> None:
         ctx,
         sel,
         lambda p: (
-            m.cases_behind(ctx.ds, f, "escalation-turnaround", **{tkey: p[0]}).sort(
-                "value_s", descending=True
+            m.cases_behind(ctx.ds, f, "escalation-turnaround", **{tkey: p[0]})
+            .sort("value_s", descending=True)
+            .with_columns(
+                pl.col("value_s").map_elements(fmt_duration, return_dtype=pl.String).alias("turnaround")
             ),
             f"Escalations resolved in the {period_label(grain, dt.date.fromisoformat(p[0]))}, slowest first",
         ),
         "tb_e_turnaround",
+        {"turnaround": "Turnaround", "escalation_reason": "Reason"},
     )
 
 
@@ -1235,4 +1258,5 @@ def _escalation_vs_quality(ctx, f, names: dict[str, str]) -> None:
             f"Cases escalated by {agent_label(names, p[0])}",
         ),
         "tb_e_vs_qa",
+        {"escalation_reason": "Reason"},
     )
