@@ -66,7 +66,9 @@ def _scale(key: str, values: Sequence[float | None]) -> tuple[float, str]:
 
 
 def _scaled(values: Sequence[float | None], div: float) -> list[float | None]:
-    return [None if v is None else v / div for v in values]
+    """Values in display units, rounded to 6 decimals: float noise in the last bits would change a
+    selectable chart's identity in Streamlit and drop the user's selection on its rerun."""
+    return [None if v is None else round(v / div, 6) for v in values]
 
 
 def trend_figure(card: sc.Scorecard, key: str) -> go.Figure:
@@ -151,7 +153,7 @@ def queue_share_figure(card: sc.Scorecard) -> go.Figure:
     fig.add_trace(
         go.Bar(
             y=queues,
-            x=[None if v is None else 100 * v for v in q["team_share"].to_list()],
+            x=_scaled(q["team_share"].to_list(), 0.01),
             orientation="h",
             name="Team",
             marker_color=TEAM_COLOR,
@@ -163,7 +165,7 @@ def queue_share_figure(card: sc.Scorecard) -> go.Figure:
     fig.add_trace(
         go.Bar(
             y=queues,
-            x=[100 * v for v in q["share"].to_list()],
+            x=_scaled(q["share"].to_list(), 0.01),
             orientation="h",
             name=plain(card.agent.name),
             marker_color=AGENT_COLOR,
@@ -216,7 +218,7 @@ def criteria_figure(card: sc.Scorecard) -> go.Figure:
     fig.add_trace(
         go.Bar(
             y=labels,
-            x=c["team_median"].to_list(),
+            x=_scaled(c["team_median"].to_list(), 1.0),
             orientation="h",
             name="Team median",
             marker_color=TEAM_COLOR,
@@ -228,7 +230,7 @@ def criteria_figure(card: sc.Scorecard) -> go.Figure:
     fig.add_trace(
         go.Bar(
             y=labels,
-            x=c["mean_score"].to_list(),
+            x=_scaled(c["mean_score"].to_list(), 1.0),
             orientation="h",
             name=plain(card.agent.name),
             marker_color=[AGENT_COLOR if not b else PALETTE[3] for b in c["below"].to_list()],
