@@ -14,6 +14,7 @@ from typing import Literal
 import polars as pl
 
 from tsdash.dataset import Dataset
+from tsdash.metrics import live_extra as lx
 from tsdash.metrics import quality_extra as qx
 from tsdash.metrics import tables as t
 from tsdash.metrics.filters import Filter
@@ -212,6 +213,25 @@ TABLES: dict[str, TableDef] = {
             qx.QA_AGENTS_VALUES,
             "QA mean score and pass rate per reviewed agent, raw and shrunk toward the team.",
             uses_pass_mark=True,
+        ),
+        TableDef(
+            "open-age",
+            lx.open_age,
+            lx.OPEN_AGE_DEFAULT_BY,
+            lx.OPEN_AGE_BY,
+            lx.OPEN_AGE_VALUES,
+            "Open cases at as-of per age bucket (< 4 h, 4-24 h, 1-3 d, 3-7 d, >= 7 d) and priority.",
+            windowed=False,
+        ),
+        TableDef(
+            "agent-load",
+            lx.agent_load,
+            lx.LOAD_BY,
+            lx.LOAD_BY,
+            lx.LOAD_VALUES,
+            "Live load per agent at as-of: open assigned, at risk, resolved and AHT today (local "
+            "midnight of the as-of day to as-of), the team's normal-load limit and the flag above it.",
+            windowed=False,
         ),
     )
 }
@@ -435,6 +455,32 @@ _DEFS: tuple[MetricDef, ...] = (
         "or 1, nothing is pooled.",
         "qa-agents", "pass_rate_shrunk",
     ),
+    MetricDef(
+        "open_by_age", "Open cases by age", "cases", "neutral", _AT_ASOF,
+        "Cases open at as-of counted by their age (as-of - created_at) in five buckets: under 4 h, "
+        "4 to 24 h, 1 to 3 days, 3 to 7 days, 7 days or more; a case whose age equals a bound counts in "
+        "the older bucket. The buckets add up to Open backlog now. The date window does not apply.",
+        "open-age", "open",
+    ),
+    MetricDef(
+        "at_risk", "At risk", "cases", "lower_better", "Snapshot at as-of; the assigned agent.",
+        "Per agent: open assigned cases that are breached or due within the next 4 hours, i.e. Breached "
+        "(open) + Due within 4 h (they do not overlap: due within 4 h counts only cases not yet "
+        "breached, as-of <= due_at < as-of + 4 h).",
+        "agent-load", "at_risk",
+    ),
+    MetricDef(
+        "above_normal_load", "Above the team's normal load", "flag", "neutral",
+        "Snapshot at as-of; the assigned agent, compared with the agent's team (team in agents).",
+        "Per agent: true when the agent's open assigned cases exceed the team's normal-load limit, "
+        "median + 1.5 x IQR of the open assigned cases of the team's active agents (quartiles by "
+        "linear interpolation, IQR = third quartile - first quartile; agents with nothing open count "
+        "as 0). The team's agents are counted with the same queue, priority, case type, channel and team "
+        "filters but whatever the agent filter, so an agent is always compared with the whole team. A "
+        "team with fewer than 4 active agents has no limit and nobody in it is flagged (empty). Agents "
+        "who left (active false) but still hold open cases are compared with the limit without setting it.",
+        "agent-load", "above_normal_load",
+    ),
 )  # fmt: skip
 
 DEFINITIONS: dict[str, MetricDef] = {m.key: m for m in _DEFS}
@@ -510,6 +556,14 @@ _EXAMPLES: dict[str, str] = {
     "qa_pass_rate_shrunk": "a1 1 / 2, a2 0 / 1, a3 1 / 1: p = 2 / 4 = 0.5, w = 8, 4, 4, Q = 8 x 0 + 4 x "
     "0.25 + 4 x 0.25 = 2 = k - 1, so tau^2 = 0: the differences are what chance alone gives, and every "
     "agent's shrunk pass rate is 0.5.",
+    "open_by_age": "At Thu 12:00: c10 3 h old (< 4 h, urgent), c09 14 h (4-24 h, high), c11 26 h (1-3 d, "
+    "normal), c04 74 h and c05 144 h (3-7 d, normal and low): 1 + 1 + 1 + 2 = 5, the open backlog.",
+    "at_risk": "a1: 0 (c09 is due Thu 22:00, c11 Fri 10:00); a2: 1 (c10, due Thu 13:00, within 4 h); a3: 1 "
+    "(c05, breached since Wed 12:00).",
+    "above_normal_load": "T1 has two active agents (a1, a2) and T2 one (a3): fewer than 4, so no limit and "
+    "no flag. In a team whose five active agents have 1, 2, 3, 5 and 12 open: median 3, first quartile 2 "
+    "(position 1 + 0.25 x 4 = 2), third quartile 5 (position 4), IQR 3, limit 3 + 1.5 x 3 = 7.5: the "
+    "agent with 12 open is above the team's normal load.",
 }
 
 DEFINITIONS = {k: replace(m, example=_EXAMPLES.get(k, m.example)) for k, m in DEFINITIONS.items()}
