@@ -1,11 +1,8 @@
-"""Cases: case list and case detail (?case=ID)."""
+"""Cases: the detail of one case (``?case=ID``: fields, timeline, QA reviews, escalation) or the
+searchable list of cases in the period and filters. The body is in :mod:`tsdash.ui.case_detail`."""
 
 from tsdash import ui
-from tsdash.ui.drill import case_list
+from tsdash.ui.case_detail import render_cases
 
 ctx = ui.frame("Cases", page="cases", url_keys=("case",))
-cid = ctx.param("case")
-if cid:
-    ui.text(f"case={cid}")
-else:
-    case_list(ctx, ctx.ds.cases.select("case_id"), key="cases_list", title="Cases")
+render_cases(ctx)
