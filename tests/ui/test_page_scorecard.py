@@ -240,3 +240,46 @@ def test_empty_cases_table(source_env, tmp_path):
     at = run({"agent": "A1"})
     assert not at.exception, at.exception
     assert tiles(at)["Resolved"] == "0"
+
+
+def test_selecting_a_trend_point_lists_the_cases_behind_it(source_env, demo_file):
+    source_env(demo_file)
+    ds = loaded(demo_file)
+    at = run({**WEEK, "agent": "A06"})
+    at.session_state["scorecard_trend_sla_attainment"] = {
+        "selection": {
+            "points": [{"customdata": ["2026-11-09", 40]}],
+            "point_indices": [0],
+            "box": [],
+            "lasso": [],
+        }
+    }
+    at.run()
+    assert not at.exception, at.exception
+    # the engine's cases behind A06's SLA attainment in the week of 9 Nov: the resolved cases
+    f = m.Filter(dt.date(2026, 9, 1), dt.date(2026, 11, 23), tz="UTC", as_of=DEMO_NOW, agents=("A06",))
+    behind = m.cases_behind(ds, f, "sla", week=dt.date(2026, 11, 9))
+    listed = at.dataframe(key="scorecard_trend_cases").value
+    assert sorted(listed["Case"]) == sorted(behind["case_id"].to_list()) and len(listed) > 0
+    title = [x.value for x in at.markdown if "week of 09 Nov 2026" in x.value.replace("\\", "")]
+    assert title and f"{len(listed)} cases" in title[0]
+
+
+def test_case_lists_are_the_engines(source_env, demo_file):
+    source_env(demo_file)
+    ds = loaded(demo_file)
+    at = run({**WEEK, "agent": "A06"})
+    a = FILTER.with_(agents=("A06",))
+    slow = m.cases_behind(ds, a, "handle-time").sort("handle_seconds", descending=True).head(10)
+    assert list(at.dataframe(key="scorecard_slowest").value["Case"]) == slow["case_id"].to_list()
+    esc = m.cases_behind(ds, a, "escalations", "escalated")
+    assert sorted(at.dataframe(key="scorecard_escalations").value["Case"]) == sorted(
+        esc.sort("escalated_at", descending=True).head(10)["case_id"].to_list()
+    )
+    crit = m.cases_behind(ds, a, "quality", "critical_errors")
+    assert crit.height > 0  # A06 slips: some critical errors in the week
+    shown = at.dataframe(key="scorecard_critical").value
+    assert (
+        len(shown) == crit.height
+        and list(shown["comment"]) == crit.sort("reviewed_at", descending=True)["comment"].to_list()
+    )
