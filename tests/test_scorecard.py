@@ -27,6 +27,8 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tsdash import scorecard as sc
 from tsdash.dataset import normalize
@@ -499,3 +501,46 @@ def test_demo_talking_points_name_the_slipping_agent_and_the_new_hire(demo):
         for p in ps:
             assert p.n > 0 and p.evidence
             assert (p.n >= sc.MIN_POINTS) or "too few" in p.text
+
+
+# ------------------------------------------------------------------------------ properties
+
+finite = st.floats(min_value=0, max_value=1e6, allow_nan=False)
+
+
+@given(st.lists(finite, min_size=1, max_size=12))
+def test_team_quartiles_are_ordered_and_within_the_values(values):
+    df = pl.DataFrame({"agent_id": [f"x{i}" for i in range(len(values))], "metric": "m", "value": values})
+    row = sc.team_stats(df, df["agent_id"].to_list()).row(0, named=True)
+    assert min(values) - 1e-6 <= row["team_p25"] <= row["team_median"] + 1e-6
+    assert row["team_median"] <= row["team_p75"] + 1e-6 <= max(values) + 2e-6
+    assert row["team_agents"] == len(values)
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdefgh"), st.floats(0.01, 100, allow_nan=False)), max_size=20))
+def test_selected_points_are_few_unique_topics_strongest_first(items):
+    pts = [sc.TalkingPoint("r", topic, "info", f"{topic}.", "", 30, s) for topic, s in items]
+    out = sc.select_points(pts)
+    assert len(out) <= sc.MAX_POINTS
+    assert len({p.topic for p in out}) == len(out)
+    assert [p.strength for p in out] == sorted((p.strength for p in out), reverse=True)
+    best = {}
+    for topic, s in items:
+        best[topic] = max(best.get(topic, 0), s)
+    assert sorted(best.values(), reverse=True)[: len(out)] == [p.strength for p in out]
+
+
+@given(
+    st.sampled_from(sc.TALKING_KEYS),
+    st.floats(0.001, 1000, allow_nan=False),
+    st.floats(0.001, 1000, allow_nan=False),
+)
+def test_a_gap_and_its_mirror_agree(key, a, b):
+    unit = sc.DEFINITIONS[key].unit
+    if unit == "share":
+        a, b = a / 1000, b / 1000
+    g = sc.gap(key, a, b)
+    if g is not None:
+        assert g[0] >= 1 - 1e-6  # at least the threshold
+    if unit != "seconds":  # absolute rules are symmetric
+        assert (sc.gap(key, b, a) is None) == (g is None)

@@ -283,3 +283,16 @@ def test_case_lists_are_the_engines(source_env, demo_file):
         len(shown) == crit.height
         and list(shown["comment"]) == crit.sort("reviewed_at", descending=True)["comment"].to_list()
     )
+
+
+def test_freeze_pins_the_link(source_env, demo_file):
+    source_env(demo_file)
+    at = run({"preset": "last_7", "tz": "UTC", "agent": "A01"})
+    assert "asof=" not in at.code[0].value
+    assert "Live: the link shows the numbers at the time it is opened." in text(at)
+    at.button(key="scorecard_freeze").click().run()
+    assert not at.exception
+    state = at.session_state["tsdash_view"]
+    assert state.frozen and state.agents == ("A01",)
+    assert "asof=" in at.code[0].value and "agent=A01" in at.code[0].value
+    assert "the link shows these numbers whenever it is opened" in text(at)
