@@ -28,8 +28,13 @@ dropped when one of these case filters is set). Shifts are filtered by agent and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -79,6 +84,22 @@ class View:
         """``col`` lies in [window start, window end). Null times are outside."""
         return (pl.col(col) >= self.start) & (pl.col(col) < self.end)
 
+    def local_date(self, col: str) -> pl.Expr:
+        """The local date of timestamp column ``col`` for values inside the window [start, end)
+        (the same dates as :func:`local_date`, computed from the window's UTC offsets)."""
+        return local_date_between(col, self.tz, self.start, self.end)
+
+    def time_keys(self, lf: pl.LazyFrame, ts: str, by: Sequence[str]) -> pl.LazyFrame:
+        """:func:`with_time_keys` for a population whose ``ts`` lies inside the window."""
+        exprs = []
+        if "date" in by or "week" in by:
+            d = self.local_date(ts)
+            if "date" in by:
+                exprs.append(d.alias("date"))
+            if "week" in by:
+                exprs.append(week_of(d).alias("week"))
+        return lf.with_columns(exprs) if exprs else lf
+
     def last_day(self) -> dt.date:
         """The last local date that has begun before as_of."""
         return (self.as_of - dt.timedelta(microseconds=1)).astimezone(self.f.zone).date()
@@ -124,6 +145,63 @@ def _all(conds: Iterable[pl.Expr | None]) -> pl.Expr:
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# Per-dataset derived frames that do not depend on the filter, computed once per dataset
+# --------------------------------------------------------------------------------------------
+
+_DERIVED_MAX = 8
+_derived_lock = threading.Lock()
+_derived_cache: OrderedDict[tuple, tuple[tuple[weakref.ref, ...], dict[str, Any]]] = OrderedDict()
+
+
+def derived(ds: Dataset, name: str, build: Callable[[Dataset], Any]) -> Any:
+    """``build(ds)``, computed once per dataset and kept while the dataset's frames live.
+
+    The key is the identity of the dataset's frames (a Dataset is read-only once built; a frame
+    replaced by another is another key). Weak references tell a dead frame from a new one that
+    reuses its id; at most ``_DERIVED_MAX`` datasets are remembered (least recently used first out).
+    """
+    frames = (ds.cases, ds.agents, ds.qa_reviews, ds.qa_criteria, ds.shifts)
+    key = tuple(id(x) for x in frames)
+    with _derived_lock:
+        hit = _derived_cache.get(key)
+        if hit is not None and all(r() is x for r, x in zip(hit[0], frames, strict=True)):
+            _derived_cache.move_to_end(key)
+            values = hit[1]
+            if name in values:
+                return values[name]
+        else:
+            values = {}
+            _derived_cache[key] = (tuple(weakref.ref(x) for x in frames), values)
+            for k in [k for k, (refs, _) in _derived_cache.items() if any(r() is None for r in refs)]:
+                del _derived_cache[k]
+            while len(_derived_cache) > _DERIVED_MAX:
+                _derived_cache.popitem(last=False)
+    value = build(ds)  # outside the lock: two threads may both build once; same result
+    values[name] = value
+    return value
+
+
+def _reviews_with_dims(ds: Dataset) -> pl.DataFrame:
+    """QA reviews (contract columns) with the reviewed agent's team and the reviewed case's queue,
+    priority, case type and channel (null for a case unknown to ``cases``; the first row of a
+    repeated case id). Only the reviewed cases are looked up."""
+    reviews = ds.qa_reviews.select(CONTRACT["qa_reviews"].names)
+    agent_team = ds.agents.select("agent_id", "team").unique("agent_id", keep="first")
+    case_dims = (
+        ds.cases.lazy()
+        .select("case_id", "queue", "priority", "case_type", "channel")
+        .filter(pl.col("case_id").is_in(reviews["case_id"].drop_nulls().unique().implode()))
+        .unique("case_id", keep="first")
+    )
+    return (
+        reviews.lazy()
+        .join(agent_team.lazy(), on="agent_id", how="left")
+        .join(case_dims, on="case_id", how="left")
+        .collect()
+    )
+
+
 def view(ds: Dataset, f: Filter) -> View:
     """Apply as-of masking and dimension filters (see the module docstring)."""
     f = pin(f)
@@ -156,17 +234,10 @@ def view(ds: Dataset, f: Filter) -> View:
     )
 
     agent_team = ds.agents.lazy().select("agent_id", "team").unique("agent_id", keep="first")
-    case_dims = (
-        ds.cases.lazy()
-        .select("case_id", "queue", "priority", "case_type", "channel")
-        .unique("case_id", keep="first")
-    )
     reviews = (
-        ds.qa_reviews.lazy()
-        .select(CONTRACT["qa_reviews"].names)
+        derived(ds, "reviews_with_dims", _reviews_with_dims)
+        .lazy()
         .filter(pl.col("reviewed_at") < as_of)
-        .join(agent_team, on="agent_id", how="left")
-        .join(case_dims, on="case_id", how="left")
         .filter(
             _all(
                 [
@@ -200,6 +271,55 @@ def local_date(col: str | pl.Expr, tz: str) -> pl.Expr:
     """The local calendar date, in ``tz``, of a UTC timestamp column."""
     e = pl.col(col) if isinstance(col, str) else col
     return e.dt.convert_time_zone(tz).dt.date()
+
+
+_US_PER_DAY = 86_400_000_000
+
+
+def _offsets_us(instants: pl.Series, tz: str) -> pl.Series:
+    """UTC offset (microseconds) of zone ``tz`` at each UTC instant, as Polars' time-zone
+    conversion sees it (the same tz database as :func:`local_date`)."""
+    naive_utc = instants.dt.replace_time_zone(None)
+    local = instants.dt.convert_time_zone(tz).dt.replace_time_zone(None)
+    return (local - naive_utc).dt.total_microseconds()
+
+
+@functools.lru_cache(maxsize=512)
+def utc_offsets(tz: str, lo: dt.datetime, hi: dt.datetime) -> tuple[tuple[dt.datetime, ...], tuple[int, ...]]:
+    """The UTC offsets of zone ``tz`` over [lo, hi): ``(transitions, offsets_us)`` where
+    ``offsets_us[0]`` holds from ``lo`` and ``offsets_us[i]`` from ``transitions[i - 1]``.
+
+    The zone is sampled every 15 minutes and each change located to the second (the tz
+    database's resolution; real zones never change their offset twice in 15 minutes)."""
+    grid = pl.datetime_range(lo, max(lo, hi), "15m", eager=True, time_unit="us", time_zone="UTC")
+    offs = _offsets_us(grid, tz)
+    changes = (offs != offs.shift(1)).fill_null(False).arg_true().to_list()
+    trans: list[dt.datetime] = []
+    values = [int(offs[0])]
+    for i in changes:
+        # the first whole second after grid[i - 1] with the new offset
+        a = grid[i - 1].replace(microsecond=0)
+        secs = pl.datetime_range(a, grid[i], "1s", eager=True, time_unit="us", time_zone="UTC")
+        so = _offsets_us(secs, tz)
+        first = secs.filter(so != values[-1])[0]
+        trans.append(max(first, lo))
+        values.append(int(offs[i]))
+    return tuple(trans), tuple(values)
+
+
+def local_date_between(col: str | pl.Expr, tz: str, lo: dt.datetime, hi: dt.datetime) -> pl.Expr:
+    """:func:`local_date` for UTC timestamps known to lie in [lo, hi): UTC + the zone's offset at
+    that instant (looked up among the offsets of [lo, hi)), floored to the day -- the same dates
+    as a time-zone conversion, without converting every value."""
+    e = pl.col(col) if isinstance(col, str) else col
+    trans, offs = utc_offsets(tz, lo.astimezone(UTC), hi.astimezone(UTC))
+    us = e.dt.epoch("us")
+    if trans:
+        idx = pl.lit(pl.Series(trans, dtype=pl.Datetime("us", "UTC"))).search_sorted(e, side="right")
+        us = us + pl.lit(pl.Series(offs, dtype=pl.Int64)).gather(idx)
+    elif offs[0]:
+        us = us + offs[0]
+    return us.floordiv(_US_PER_DAY).cast(pl.Int32).cast(pl.Date)
 
 
 def week_of(date: pl.Expr) -> pl.Expr:

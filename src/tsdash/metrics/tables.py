@@ -34,7 +34,6 @@ from tsdash.metrics.core import (
     finish,
     local_date,
     view,
-    with_time_keys,
 )
 from tsdash.metrics.filters import Filter
 
@@ -194,12 +193,12 @@ def flow(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: boo
     )
     inflow = (
         c.filter((pl.col("created_at") >= m0) & (pl.col("created_at") < m1))
-        .group_by([*gk, local_date("created_at", v.tz).alias("date")])
+        .group_by([*gk, v.local_date("created_at").alias("date")])
         .agg(pl.len().cast(pl.Int64).alias("inflow"))
     )
     outflow = (
         c.filter((pl.col("resolved_at") >= m0) & (pl.col("resolved_at") < m1))
-        .group_by([*gk, local_date("resolved_at", v.tz).alias("date")])
+        .group_by([*gk, v.local_date("resolved_at").alias("date")])
         .agg(pl.len().cast(pl.Int64).alias("outflow"))
     )
     if dims:  # groups with at least one case open at some time in the shown days
@@ -258,7 +257,7 @@ def _duration_table(
         pl.col(col).quantile(0.9, interpolation="linear").alias(p90),
         pl.col(col).std(ddof=1).alias("_sd"),
     ]
-    g = _grouped(with_time_keys(pop, "ts", by, v.tz), by, aggs, n)
+    g = _grouped(v.time_keys(pop, "ts", by), by, aggs, n)
     if detail:
         prefix = mean.removesuffix("_s")
         g = g.with_columns(_mean_detail(mean, "_sd", n, prefix))
@@ -351,9 +350,7 @@ def _rate_table(
     n, x, rate = names
     values: dict[str, pl.DataType] = {n: I64, x: I64, rate: F64}
     aggs = [_n().alias(n), _count(cond).alias(x)]
-    g = _grouped(with_time_keys(pop, "ts", by, v.tz), by, aggs, n).with_columns(
-        (pl.col(x) / pl.col(n)).alias(rate)
-    )
+    g = _grouped(v.time_keys(pop, "ts", by), by, aggs, n).with_columns((pl.col(x) / pl.col(n)).alias(rate))
     if detail:
         g = g.with_columns(_rate_detail(x, n, rate))
         values |= {f"{rate}_ci_low": F64, f"{rate}_ci_high": F64}
@@ -446,7 +443,7 @@ def quality(
         _count(pl.col("critical_error")).alias("critical_errors"),
         pl.col("score").std(ddof=1).alias("_sd"),
     ]
-    g = _grouped(with_time_keys(pop_reviews(v), "ts", by, v.tz), by, aggs, "reviews").with_columns(
+    g = _grouped(v.time_keys(pop_reviews(v), "ts", by), by, aggs, "reviews").with_columns(
         (pl.col("passes") / pl.col("reviews")).alias("pass_rate")
     )
     if detail:
@@ -480,7 +477,7 @@ def qa_criteria(
         pl.col("score").mean().alias("mean_score"),
         pl.col("score").std(ddof=1).alias("_sd"),
     ]
-    g = _grouped(with_time_keys(pop, "ts", by, v.tz), by, aggs, "scores")
+    g = _grouped(v.time_keys(pop, "ts", by), by, aggs, "scores")
     if detail:
         g = g.with_columns(_mean_detail("mean_score", "_sd", "scores", "mean_score"))
         values |= {"mean_score_ci_low": F64, "mean_score_ci_high": F64}
@@ -606,7 +603,7 @@ def throughput(
         "utilization": F64,
     }
     keys = list(by)
-    res = with_time_keys(pop_resolved(v), "ts", by, v.tz)
+    res = v.time_keys(pop_resolved(v), "ts", by)
     aggs = [_n().alias("resolved"), pl.col("handle_seconds").sum().cast(pl.Float64).alias("handle_s")]
     res = res.group_by(keys).agg(aggs) if keys else res.select(aggs)
     sh = shift_seconds(v, by)
