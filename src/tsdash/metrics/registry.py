@@ -14,6 +14,7 @@ from typing import Literal
 import polars as pl
 
 from tsdash.dataset import Dataset
+from tsdash.metrics import flow_extra as fx
 from tsdash.metrics import live_extra as lx
 from tsdash.metrics import quality_extra as qx
 from tsdash.metrics import tables as t
@@ -232,6 +233,40 @@ TABLES: dict[str, TableDef] = {
             "Live load per agent at as-of: open assigned, at risk, resolved and AHT today (local "
             "midnight of the as-of day to as-of), the team's normal-load limit and the flag above it.",
             windowed=False,
+        ),
+        TableDef(
+            "backlog-age",
+            fx.backlog_age,
+            fx.BACKLOG_AGE_DEFAULT_BY,
+            fx.BACKLOG_AGE_BY,
+            fx.BACKLOG_AGE_VALUES,
+            "Cases open at the end of each day by age bucket and SLA state (adds up to the flow backlog).",
+        ),
+        TableDef(
+            "arrivals",
+            fx.arrivals,
+            fx.ARRIVALS_DEFAULT_BY,
+            fx.ARRIVALS_BY,
+            fx.ARRIVALS_VALUES,
+            "Cases created per weekday and hour of day (display zone) and mean arrivals per hour.",
+        ),
+        TableDef(
+            "time-to-clear",
+            fx.time_to_clear,
+            fx.CLEAR_DEFAULT_BY,
+            fx.CLEAR_BY,
+            fx.CLEAR_VALUES,
+            "Per queue at the last 7 days' pace: when the backlog clears (or that it grows) and the "
+            "agents needed to hold the SLA (Erlang C).",
+            windowed=False,
+        ),
+        TableDef(
+            "agent-queue-aht",
+            fx.agent_queue_aht,
+            fx.AGENT_QUEUE_BY,
+            fx.AGENT_QUEUE_BY,
+            fx.AGENT_QUEUE_VALUES,
+            "AHT per agent and queue against the median of the queue's agents.",
         ),
     )
 }
@@ -481,6 +516,61 @@ _DEFS: tuple[MetricDef, ...] = (
         "who left (active false) but still hold open cases are compared with the limit without setting it.",
         "agent-load", "above_normal_load",
     ),
+    MetricDef(
+        "backlog_by_age", "Backlog by age and SLA state (end of day)", "cases", "neutral",
+        "End of the local day (the next local midnight; for the as-of day: as-of), as the backlog.",
+        "The cases open at the end of a day (the same cases and instant as Backlog (end of day)), "
+        "counted by their age at that instant (end - created_at) in the buckets under 4 h, 4 to 24 h, "
+        "1 to 3 days, 3 to 7 days, 7 days or more (a bound counts in the older bucket), and by SLA "
+        "state: breached when the case's SLA due time is before that instant, else within SLA. Per day "
+        "the buckets, and the two states, add up to the backlog. Of a week: the snapshot of its last "
+        "window day.",
+        "backlog-age", "open",
+    ),
+    MetricDef(
+        "arrivals_per_hour", "Arrivals per hour (weekday x hour)", "cases/hour", "neutral",
+        "Weekday and hour of day of created_at, in the display time zone.",
+        "For each weekday and hour of day: the cases created in that hour of the week inside the window, "
+        "divided by how many such hours the window holds up to as-of (a window of 4 weeks holds each "
+        "hour of the week 4 times; the hour in progress at as-of counts by its elapsed fraction; a "
+        "daylight-saving day's missing or repeated hour counts 0 or 2 times). The mean arrivals in that "
+        "hour of the week: where to staff.",
+        "arrivals", "per_hour",
+    ),
+    MetricDef(
+        "days_to_clear", "Days to clear the backlog", "days", "lower_better",
+        "Snapshot at as-of over the last 7 days (the as-of day and the 6 before it); the case's queue/...",
+        "At the last 7 days' pace, the days until the backlog is cleared: the last 7 days are the as-of "
+        "day and the 6 days before it, E hours up to as-of; net flow per day = (cases created - cases "
+        "resolved in those days) / (E / 24). When net < 0 the backlog open at as-of clears in "
+        "backlog / -net days (the clear date is as-of plus that, in the display zone); when net >= 0 "
+        "the backlog does not shrink (growing, or flat at 0) and there is no date. The date window "
+        "does not apply; the dimension filters do.",
+        "time-to-clear", "days_to_clear",
+    ),
+    MetricDef(
+        "agents_needed", "Agents needed to hold the SLA (Erlang C)", "agents", "neutral",
+        "Snapshot at as-of over the last 7 days (the as-of day and the 6 before it); the case's queue/...",
+        "The fewest agents working a queue at the same time for which at least 80 % of cases start being "
+        "worked within the queue's SLA target minus its AHT, by the Erlang C model: arrival rate "
+        "lambda = cases created in the last 7 days / E hours (peak: the busiest hour of the day, mean "
+        "over those days), handle time = the AHT of the cases resolved in those days, SLA target = the "
+        "median (due - created) of the cases created in those days. Offered load A = lambda x AHT "
+        "(Erlangs, agents busy on average); Erlang B by B(0) = 1, B(k) = A B(k-1) / (k + A B(k-1)); "
+        "probability of waiting C(N) = B(N) / (1 - (A / N)(1 - B(N))) for N > A; share started within "
+        "t: 1 - C(N) exp(-(N - A) t / AHT). The model assumes Poisson arrivals, exponential handle "
+        "times, no abandonment and agents fully available to the queue: it is a lower bound (breaks, "
+        "meetings, QA and other work -- shrinkage -- are not included).",
+        "time-to-clear", "agents_needed",
+    ),
+    MetricDef(
+        "aht_vs_queue", "AHT relative to the queue's agents", "ratio", "lower_better", _AT_RESOLVED,
+        "An agent's AHT in a queue divided by the queue's median agent AHT: the median (linear "
+        "interpolation) of the AHTs in that queue of the agents with at least 5 cases there. 1.3 means "
+        "30 % slower than the queue's typical agent. Empty for an agent with fewer than 5 cases in the "
+        "queue (too few to compare).",
+        "agent-queue-aht", "relative",
+    ),
 )  # fmt: skip
 
 DEFINITIONS: dict[str, MetricDef] = {m.key: m for m in _DEFS}
@@ -564,6 +654,22 @@ _EXAMPLES: dict[str, str] = {
     "no flag. In a team whose five active agents have 1, 2, 3, 5 and 12 open: median 3, first quartile 2 "
     "(position 1 + 0.25 x 4 = 2), third quartile 5 (position 4), IQR 3, limit 3 + 1.5 x 3 = 7.5: the "
     "agent with 12 open is above the team's normal load.",
+    "backlog_by_age": "End of Wed (Thu 00:00): c09 2 h old (< 4 h), c11 14 h (4-24 h), c04 62 h (1-3 d), c05 "
+    "5.5 days (3-7 d): 1 in each, 4 in all = the backlog. By SLA state: c04 (due Wed 10:00) and c05 (due Wed "
+    "12:00) are breached, c09 (due Thu 22:00) and c11 (due Fri 10:00) within SLA. End of Mon: c13 1 h "
+    "(< 4 h), c03 15 h and c04 14 h (4-24 h), c05 3.5 days (3-7 d), all within SLA.",
+    "arrivals_per_hour": "The window Mon..Wed holds each hour of the day 3 times. Hour 09: c03 (Mon 09:00) and "
+    "c08 (Wed 09:00), 2 / 3 = 0.667 per hour; by weekday and hour, Mon 09: c03, 1 / 1 = 1.0.",
+    "days_to_clear": "As-of Thu 03-05 12:00: the last 7 days are Fri 02-27 to Thu, E = 156 h = 6.5 days. fraud: "
+    "6 created (c01, c02, c03, c07, c10, c11), 4 resolved (c01, c02, c03, c07): net +2 / 6.5 = +0.31 per "
+    "day, growing (2 open, no date). A queue with 30 open and net -5 per day would clear in 6 days.",
+    "agents_needed": "With A = 2 Erlangs and 3 agents: B = (8/6) / (1 + 2 + 2 + 8/6) = 4/19, C = (4/19) / "
+    "(1 - (2/3)(15/19)) = 4/9 = 0.444; with AHT 600 s and t = 60 s the share started within t is 1 - 0.444 "
+    "x e^-0.1 = 0.598, too low; 4 agents: C = 4/23, 1 - 0.174 x e^-0.2 = 0.858, so 4 agents are needed. "
+    "fraud in the example: 6 / 156 h x AHT 1425 s (c01, c02, c03, c07) = 0.0152 Erlangs: 1 agent.",
+    "aht_vs_queue": "The example's agents have fewer than 5 cases per queue, so nothing is compared. With a "
+    "minimum of 1 case: fraud agents a1 750 s (c01, c02), a2 1200 s, a3 3000 s, median 1200 s: a1 0.625, a3 "
+    "2.5.",
 }
 
 DEFINITIONS = {k: replace(m, example=_EXAMPLES.get(k, m.example)) for k, m in DEFINITIONS.items()}
