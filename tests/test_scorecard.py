@@ -445,6 +445,11 @@ def test_select_points_merges_topics_orders_and_caps():
         ("x", "B. A.", 10, "change+team_gap"),
         ("y", "C.", 40, "team_gap"),
     ]
+    # a new hire's progress absorbs the AHT change; a gap vs the team stays, tones differ -> info
+    hc = sc.TalkingPoint("change", "aht", "strength", "C.", "ec", 300, 1.2)
+    hg = sc.TalkingPoint("team_gap", "aht", "concern", "G.", "eg", 75, 1.3)
+    (p,) = sc.select_points([hc, h, hg])
+    assert (p.rule, p.text, p.tone, p.n) == ("new_hire+team_gap", "H. G.", "info", 50)
     many = [sc.TalkingPoint("r", f"t{i}", "info", f"{i}", "", 50, float(i)) for i in range(9)]
     assert [p.topic for p in sc.select_points(many)] == ["t8", "t7", "t6", "t5", "t4"]
     assert sc.select_points([None, None]) == []

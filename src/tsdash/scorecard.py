@@ -56,7 +56,8 @@ Talking points (rules; thresholds are the constants below)
 Each point names its numbers and the sample behind them. A point resting on fewer than
 :data:`MIN_POINTS` data points says so ("only 3 reviews -- too few to draw a conclusion"); fewer
 than :data:`SMALL_SAMPLE` is marked "small sample". Points on the same topic are merged (a
-criterion below the team that also dropped over the last weeks is one point). At most
+criterion below the team that also dropped over the last weeks is one point; a new hire's progress
+replaces their AHT change over time; mixed tones make the merged point "info"). At most
 :data:`MAX_POINTS` points are kept: a new hire's progress first, then by strength (the gap divided
 by its threshold, scaled down for small samples). When nothing passes a threshold there are none.
 """
@@ -807,7 +808,8 @@ def talking_point_rules() -> list[str]:
 
 
 def select_points(points: Sequence[TalkingPoint | None], limit: int = MAX_POINTS) -> list[TalkingPoint]:
-    """Merge points on the same topic (texts joined, strongest first), then keep a new hire's
+    """Merge points on the same topic (texts joined, strongest first; tone "info" when they
+    disagree; a new hire's progress replaces the AHT change over time), then keep a new hire's
     progress first and the others by strength, at most ``limit``."""
     by_topic: dict[str, list[TalkingPoint]] = {}
     for p in points:
@@ -816,14 +818,17 @@ def select_points(points: Sequence[TalkingPoint | None], limit: int = MAX_POINTS
     merged = []
     for topic, ps in by_topic.items():
         ps = sorted(ps, key=lambda p: -p.strength)
+        if ps[0].rule == "new_hire":  # the hire's progress already tells the change over time
+            ps = [p for p in ps if p.rule != "change"]
         if len(ps) == 1:
             merged.append(ps[0])
             continue
+        tones = {p.tone for p in ps}
         merged.append(
             TalkingPoint(
                 "+".join(p.rule for p in ps),
                 topic,
-                ps[0].tone,
+                ps[0].tone if len(tones) == 1 else "info",
                 " ".join(p.text for p in ps),
                 "; ".join(p.evidence for p in ps),
                 min(p.n for p in ps),

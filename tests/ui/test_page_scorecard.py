@@ -281,7 +281,7 @@ def test_case_lists_are_the_engines(source_env, demo_file):
     shown = at.dataframe(key="scorecard_critical").value
     assert (
         len(shown) == crit.height
-        and list(shown["comment"]) == crit.sort("reviewed_at", descending=True)["comment"].to_list()
+        and list(shown["Comment"]) == crit.sort("reviewed_at", descending=True)["comment"].to_list()
     )
 
 

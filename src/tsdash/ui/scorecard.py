@@ -304,21 +304,26 @@ def _quality(ctx: Context, card: sc.Scorecard) -> None:
         st.caption("No rubric scores for this agent in the period.")
     else:
         uc.empty_state(ctx, "missing_table", table="qa_criteria")
+    comment = {
+        "Comment": st.column_config.TextColumn("Comment", help="The reviewer's comment.", width="large")
+    }
     case_list(
         ctx,
-        card.critical,
+        card.critical.rename({"comment": "Comment"}),
         key="scorecard_critical",
         title="Critical errors",
         empty="No QA review with a critical error in the period.",
-        extra=("comment",),
+        extra=("Comment",),
+        column_config=comment,
     )
     case_list(
         ctx,
-        card.reviews,
+        card.reviews.rename({"comment": "Comment"}),
         key="scorecard_reviews",
         title=f"Recent reviews (last {sc.RECENT_REVIEWS})",
         empty="No QA reviews of this agent in the period.",
-        extra=("comment",),
+        extra=("Comment",),
+        column_config=comment,
     )
 
 
@@ -350,11 +355,11 @@ def _cases(ctx: Context, card: sc.Scorecard) -> None:
     st.subheader("Cases")
     case_list(
         ctx,
-        card.escalations,
+        card.escalations.rename({"escalation_reason": "Reason"}),
         key="scorecard_escalations",
         title="Recent escalations",
         empty="No escalations of cases created in the period.",
-        extra=("escalation_reason",),
+        extra=("Reason",),
     )
     slow = card.slowest.with_columns((pl.col("handle_seconds") / 60).round(1).alias("Handle (min)"))
     case_list(
