@@ -1,7 +1,7 @@
 """The Agent scorecard in a real browser: open it by a frozen link, check the share link, download
 the report and open the downloaded HTML file offline in Chromium (file:// URL, context offline,
 every non-file request refused): the report shows the same headline numbers as the page and draws
-its charts without any network. Screenshots: scorecard_page.png, scorecard_report.png.
+its charts without any network. Screenshots: scorecard_page.png, scorecard_page_points_trends.png, scorecard_report.png.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ def test_scorecard_link_and_offline_report(server, browser, page, tmp_path):
     assert all(v and v != "–" for k, v in tiles.items() if k != "Utilization")
     assert "documentation" in page.locator("[data-testid='stMain']").inner_text()
     shot(page, "scorecard_page")
+    page.get_by_text("Weekly trends: last 12 weeks").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    shot(page, "scorecard_page_points_trends")
 
     # the share link is this page's URL with the view
     link = page.locator("[data-testid='stCode'] code").first.inner_text().strip()
@@ -71,7 +74,9 @@ def test_scorecard_link_and_offline_report(server, browser, page, tmp_path):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, offline=True)
     requests: list[str] = []
     ctx.on("request", lambda r: requests.append(r.url))
-    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    ctx.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort()
+    )
     try:
         rp = ctx.new_page()
         errors: list[str] = []
@@ -82,7 +87,7 @@ def test_scorecard_link_and_offline_report(server, browser, page, tmp_path):
         assert report_tiles(rp) == tiles  # the same headline numbers as the page
         assert rp.locator(".js-plotly-plot").count() >= 9
         assert rp.locator(".js-plotly-plot .main-svg").count() >= 9  # drawn, not just placed
-        assert "Frozen" in rp.locator("table.meta").inner_text() or "(frozen)" in rp.locator("table.meta").inner_text()
+        assert "Mon 23 Nov 2026 17:00 (frozen)" in rp.locator("table.meta").inner_text()
         assert [u for u in requests if not u.startswith("file:")] == []
         assert errors == []
         shot(rp, "scorecard_report")
