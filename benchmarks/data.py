@@ -24,6 +24,7 @@ SEED = 7
 # A Friday afternoon in Berlin: the live pages have a working day in progress.
 ANCHOR = dt.datetime(2026, 5, 29, 14, 0, tzinfo=dt.UTC)
 DAYS = 90  # the demo's default history
+LONG_DAYS = 730  # two years: 10M cases is ~5M a year, a large T&S organisation
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -35,24 +36,24 @@ def label(n: int) -> str:
     return str(n)
 
 
-def _generate(out: str, n: int, seed: int) -> float:
+def _generate(out: str, n: int, seed: int, days: int = DAYS) -> float:
     from tsdash.demo import generate_to
 
     t0 = time.perf_counter()
-    generate_to(out, cases=n, seed=seed, now=ANCHOR, days=DAYS)
+    generate_to(out, cases=n, seed=seed, now=ANCHOR, days=days)
     return time.perf_counter() - t0
 
 
-def parquet_dir(n: int, seed: int = SEED, log=print) -> Path:
-    """The Parquet folder of the demo with ``n`` cases (generated on first use)."""
-    path = BENCH_DIR / f"parquet-{label(n)}-s{seed}"
+def parquet_dir(n: int, seed: int = SEED, log=print, days: int = DAYS) -> Path:
+    """The Parquet folder of the demo with ``n`` cases over ``days`` days (generated on first use)."""
+    path = BENCH_DIR / (f"parquet-{label(n)}-s{seed}" + (f"-{days}d" if days != DAYS else ""))
     if (path / "cases.parquet").exists():
         return path
     tmp = BENCH_DIR / f".tmp-{path.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    log(f"generating {n:,} demo cases as Parquet into {path.relative_to(ROOT)} ...")
-    secs = _generate(str(tmp), n, seed)
+    log(f"generating {n:,} demo cases over {days} days as Parquet into {path.relative_to(ROOT)} ...")
+    secs = _generate(str(tmp), n, seed, days)
     log(f"  done in {secs:.1f} s")
     shutil.rmtree(path, ignore_errors=True)
     tmp.rename(path)

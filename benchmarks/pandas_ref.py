@@ -96,7 +96,7 @@ def local_day(ts: pd.Series, tz: str) -> pd.Series:
 
 def local_week(ts: pd.Series, tz: str) -> pd.Series:
     d = local_day(ts, tz)
-    return d - pd.to_timedelta(d.dt.weekday, unit="D")
+    return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
 
 
 def in_window(ts: pd.Series, p: Params) -> pd.Series:

@@ -19,6 +19,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 Z95 = 1.959963984540054  # standard normal 97.5 % quantile
@@ -125,14 +126,16 @@ def median_interval(values: pl.Series) -> tuple[float | None, float | None]:
     ``j = floor(n/2 - 1.96·sqrt(n)/2)`` and ``k = ceil(1 + n/2 + 1.96·sqrt(n)/2)`` (1-based),
     clipped to [1, n]. Null for fewer than 6 values (the interval would be the whole range).
     """
-    v = values.drop_nulls().sort()
+    v = values.drop_nulls()
     n = v.len()
     if n < 6:
         return None, None
     half = Z95 * math.sqrt(n) / 2
     j = max(1, math.floor(n / 2 - half))
     k = min(n, math.ceil(1 + n / 2 + half))
-    return float(v[j - 1]), float(v[k - 1])
+    # the j-th and k-th smallest by selection (linear time) instead of a full sort
+    part = np.partition(v.cast(pl.Float64).to_numpy(), [j - 1, k - 1])
+    return float(part[j - 1]), float(part[k - 1])
 
 
 def week_over_week(

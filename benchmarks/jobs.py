@@ -1,0 +1,176 @@
+"""One measurement in a fresh process: ``python -m benchmarks.jobs '<json>'`` prints one JSON line.
+
+Each job imports what it needs first (imports are not timed), then times its work with
+``time.perf_counter`` and reports the process's peak resident set size (``ru_maxrss``: the
+high-water mark of the whole process, native Polars/DuckDB/Arrow memory included, which
+``tracemalloc`` cannot see) and the resident size after the imports.
+
+Kinds:
+
+* ``table``: one default table from the files -- tsdash (``load_dataset`` + the table), pandas
+  (``pd.read_parquet`` of the needed columns + the table) or DuckDB (SQL over ``read_parquet``).
+* ``memory``: the data already in memory (tsdash Dataset, pandas frames, DuckDB tables); first
+  checks that the three give the same tables, then times the six tables, interleaving the
+  engines in each repetition.
+* ``page``: a page's engine calls; ``cold`` includes loading the data (optionally with the
+  page's Scope pushed down), ``warm`` repeats them on data in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def _imports(engine: str) -> None:
+    import polars  # noqa: F401
+
+    if engine in ("tsdash", "all"):
+        import tsdash.metrics  # noqa: F401
+        import tsdash.sources  # noqa: F401
+        import tsdash.validate  # noqa: F401
+    if engine in ("pandas", "all"):
+        import pandas  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
+        import benchmarks.pandas_ref  # noqa: F401
+    if engine in ("duckdb", "all"):
+        import duckdb  # noqa: F401
+
+        import benchmarks.duckdb_ref  # noqa: F401
+
+
+def job_table(spec: dict) -> dict:
+    from benchmarks import common as C
+
+    engine, name, folder = spec["engine"], spec["table"], Path(spec["folder"])
+    _imports(engine)
+    settings = C.settings_for(folder)
+    window = C.table_window()
+    f = C.tsdash_filter(window)
+    base = C.rss_now_mb()
+    t0 = time.perf_counter()
+    if engine == "tsdash":
+        from tsdash.metrics import TABLES
+        from tsdash.sources import load_dataset
+
+        ds = load_dataset(settings)
+        t1 = time.perf_counter()
+        out = TABLES[name].compute(ds, f, pass_mark=settings.qa_pass_mark)
+        rows = out.height
+    elif engine == "pandas":
+        from benchmarks.pandas_ref import TABLES
+
+        t1 = t0
+        out = TABLES[name](C.pandas_params(folder, window, settings))
+        rows = len(out)
+    else:
+        from benchmarks.duckdb_ref import sql_tables
+
+        t1 = t0
+        out = sql_tables(folder, f, settings.qa_pass_mark, sla=settings.sla, names=(name,))[name]
+        rows = out.height
+    t2 = time.perf_counter()
+    return {"secs": t2 - t0, "load_secs": t1 - t0, "rows": rows, "peak_mb": C.peak_rss_mb(), "base_mb": base}
+
+
+def job_memory(spec: dict) -> dict:
+    """The six tables on data in memory, all three engines in this process, interleaved."""
+    from benchmarks import common as C
+
+    _imports("all")
+    from benchmarks import duckdb_ref as D
+    from benchmarks import pandas_ref as P
+    from tsdash.metrics import TABLES
+    from tsdash.sources import load_dataset
+
+    folder = Path(spec["folder"])
+    reps = int(spec.get("reps", 5))
+    windows = {"table": C.table_window(), "page": C.page_window()}
+    window = windows[spec.get("window", "table")]
+    settings = C.settings_for(folder)
+    f = C.tsdash_filter(window)
+    pm = settings.qa_pass_mark
+    ds = load_dataset(settings)
+    frames = P.read_all(folder)
+    pp = C.pandas_params(None, window, settings, frames=frames)
+    con = D.load_tables(folder)
+    D.connect(con, f, settings.sla)
+
+    runs = {
+        "tsdash": lambda name: TABLES[name].compute(ds, f, pass_mark=pm),
+        "pandas": lambda name: P.TABLES[name](pp),
+        "duckdb": lambda name: D.table(con, name, f, pm),
+    }
+    problems = []
+    for name in C.SIX:
+        ours = runs["tsdash"](name)
+        for other, conv in (("pandas", C.pandas_to_polars), ("duckdb", lambda x: x)):
+            diff = C.check_same(name, ours, conv(runs[other](name)))
+            if diff:
+                problems.append(f"{other}: {diff}")
+    times: dict[str, dict[str, list[float]]] = {e: {n: [] for n in C.SIX} for e in runs}
+    for _ in range(reps):
+        for name in C.SIX:
+            for engine, fn in runs.items():
+                t0 = time.perf_counter()
+                fn(name)
+                times[engine][name].append(time.perf_counter() - t0)
+    return {"problems": problems, "times": times, "peak_mb": C.peak_rss_mb()}
+
+
+def job_page(spec: dict) -> dict:
+    from benchmarks import common as C
+
+    _imports("tsdash")
+    from benchmarks.pages import PAGES, scope_for
+    from tsdash.sources import load_dataset
+
+    settings = C.settings_for(spec["source"], spec.get("db_schema"))
+    f = C.tsdash_filter(C.page_window(spec.get("days", 28)))
+    pm = settings.qa_pass_mark
+    pages = spec.get("pages") or list(PAGES)
+    scope = scope_for(f) if spec.get("scope") else None
+    base = C.rss_now_mb()
+    t0 = time.perf_counter()
+    ds = load_dataset(settings, scope)
+    load_s = time.perf_counter() - t0
+    out: dict = {"load_secs": load_s, "rows": ds.cases.height, "base_mb": base}
+    if spec.get("cold"):
+        # the first visit: load, then the page (one page per process: each is a fresh start)
+        (page,) = pages
+        t1 = time.perf_counter()
+        PAGES[page](ds, f, pm)
+        out["page_secs"] = time.perf_counter() - t1
+        out["secs"] = time.perf_counter() - t0
+    else:
+        reps = int(spec.get("reps", 5))
+        secs = {p: [] for p in pages}
+        for p in pages:  # first call: caches, thread pools
+            PAGES[p](ds, f, pm)
+        for _ in range(reps):
+            for p in pages:
+                t1 = time.perf_counter()
+                PAGES[p](ds, f, pm)
+                secs[p].append(time.perf_counter() - t1)
+        out["secs"] = secs
+        out["median"] = {p: statistics.median(v) for p, v in secs.items()}
+    out["peak_mb"] = C.peak_rss_mb()
+    return out
+
+
+JOBS = {"table": job_table, "memory": job_memory, "page": job_page}
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    result = JOBS[spec["kind"]](spec)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
