@@ -32,7 +32,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.browser
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/browser is a browser test (`-m "not browser"` skips them) and
+    runs in one xdist group, so that one worker owns the Streamlit server and Chromium."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _free_port() -> int:
