@@ -591,7 +591,7 @@ def _drill(
     of the cases to extra display columns of the list (e.g. ``{"escalation_reason": "Reason"}``)."""
     points = picked(sel)
     if not points:
-        st.caption("Select a bar or point (click, or drag a box) to list the cases behind it.")
+        st.caption("Drag a box over a bar or point to list the cases behind it.")
         return
     try:
         got = fetch(points[0])
