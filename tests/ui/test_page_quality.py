@@ -87,6 +87,11 @@ def test_demo_numbers_equal_the_engine(demo):
     assert t["Critical errors"] == fmt_number(team["critical_errors"])
     assert t["QA reviews"] == fmt_number(team["reviews"])
     assert t["Review coverage"] == fmt_pct(cov)
+    # the change against the previous 28 days, with its sign (Streamlit reads a leading "-")
+    prev = m.quality(demo, f.previous(), ()).row(0, named=True)
+    d = team["mean_score"] - prev["mean_score"]
+    mean_tile = next(x for x in at.metric if x.label == "QA mean score")
+    assert mean_tile.delta == ("+" if d >= 0 else "-") + f"{abs(d):.1f}"
     # the per-agent chart draws the engine's means and shrunk means
     qa = qx.qa_agents(demo, f, detail=True)
     spec = chart_spec(at, "tb_q_agents")

@@ -662,7 +662,7 @@ def _delta(cur: float | None, prev: float | None, fmt: Callable[[float], str]) -
     if cur is None or prev is None:
         return None
     d = cur - prev
-    return ("+" if d >= 0 else "−") + fmt(abs(d))
+    return ("+" if d >= 0 else "-") + fmt(abs(d))
 
 
 def _quality_tiles(ctx, f, pass_mark: float) -> None:
@@ -688,8 +688,12 @@ def _quality_tiles(ctx, f, pass_mark: float) -> None:
     )  # fmt: skip
     cols[2].metric(
         "Critical errors", fmt_number(c["critical_errors"]),
-        _delta(c["critical_errors"], p.get("critical_errors"), fmt_number), delta_color="inverse",
-        help=d["qa_critical_errors"].description + f" Change {vs}.",
+        help=d["qa_critical_errors"].description
+        + (
+            f" Previous {f.days} days: {fmt_number(p['critical_errors'])} in {fmt_number(p['reviews'])} reviews "
+            "(a count, so no arrow: it moves with the number of reviews)."
+            if p else ""
+        ),
     )  # fmt: skip
     cols[3].metric("QA reviews", fmt_number(c["reviews"]), help=d["qa_reviews"].description)
     cols[4].metric(
