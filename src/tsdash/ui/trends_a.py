@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -60,6 +61,16 @@ def stable(df: pl.DataFrame) -> pl.DataFrame:
     """Floats rounded to 6 decimals before drawing: Streamlit identifies a selectable chart by
     its figure, and float noise in the last bits would drop a selection on its own rerun."""
     return df.with_columns(cs.float().round(6))
+
+
+def period_axis(fig: go.Figure, grain: str, periods: int) -> go.Figure:
+    """Date x axis of a weekly (ticks on Mondays, labelled '28 Sep') or daily chart."""
+    if grain == "week":
+        step = max(1, math.ceil(periods / 14))
+        fig.update_xaxes(tick0="2000-01-03", dtick=7 * step * 86_400_000, tickformat="%d %b", title=None)
+    else:
+        fig.update_xaxes(tickformat="%d %b", title=None)
+    return fig
 
 
 def week_label(d: dt.date) -> str:
@@ -333,7 +344,7 @@ def fig_weekly(
                     hoverinfo="skip",
                 )
             )
-    fig.update_xaxes(tickformat="%d %b", title=None, dtick=7 * 86_400_000 if tr.height <= 16 else None)
+    period_axis(fig, "week", tr["week"].n_unique() if tr.height else 0)
     fig.update_yaxes(title=y_title, rangemode="tozero", tickformat=".0%" if share else None)
     fig.update_layout(barmode="group", showlegend=bool(keys) or band, height=height or 340)
     if kind == "bar":
@@ -421,3 +432,742 @@ def grain_control(ctx, *, key: str | None = None) -> str:
     grain = choice if choice in GRAINS else "week"
     ctx.set_param(GRAIN_KEY, grain)
     return grain
+
+
+# =========================================================================== the two pages
+#
+# Data prep is pure (engine + flow_extra), figures are pure (Plotly), render_* lay them out.
+
+URL_KEYS: tuple[str, ...] = (GRAIN_KEY, "measure")
+AGE_COLORS = ("#bfdbfe", "#60a5fa", "#f59e0b", "#ea580c", "#991b1b")  # young light -> old dark red
+SLA_COLORS = {"within SLA": "#60a5fa", "breached": "#dc2626"}
+INFLOW_C, OUTFLOW_C, BACKLOG_C = "#2563eb", "#10b981", "#0f172a"
+MEASURES = {"inflow": "Created", "outflow": "Resolved", "backlog": "Backlog (end of period)"}
+
+
+def agent_label(names: dict[str, str], agent_id: str | None) -> str:
+    """'Name (A06)', or the id alone when there is no other name; 'Unassigned' for none."""
+    if agent_id is None:
+        return "Unassigned"
+    name = names.get(agent_id, agent_id)
+    return agent_id if name == agent_id else f"{name} ({agent_id})"
+
+
+def period_label(grain: str, d: dt.date) -> str:
+    return week_label(d) if grain == "week" else f"{d:%a} {d.day} {d:%b}"
+
+
+def partial_periods(f, grain: str) -> set[dt.date]:
+    """Weeks (Mondays) or days of the window that are incomplete: cut by the window or still
+    running at as-of."""
+    from tsdash import metrics as m
+
+    f = m.pin(f)
+    if grain == "week":
+        w = m.weeks(f)
+        return set(w.filter(pl.col("partial"))["week"].to_list())
+    as_of = f.resolved_as_of()
+    day = (as_of - dt.timedelta(microseconds=1)).astimezone(f.zone).date()
+    if f.midnight_utc(day + dt.timedelta(days=1)) > as_of and f.start <= day <= f.end:
+        return {day}
+    return set()
+
+
+def snapshot_day(f, grain: str, period: dt.date) -> dt.date:
+    """The day whose end-of-day snapshot a period's backlog is: the day itself, or for a week its
+    last window day begun before as-of (as the flow table's weekly backlog)."""
+    if grain != "week":
+        return period
+    from tsdash import metrics as m
+
+    f = m.pin(f)
+    last = (f.resolved_as_of() - dt.timedelta(microseconds=1)).astimezone(f.zone).date()
+    return min(period + dt.timedelta(days=6), f.end, last)
+
+
+def _as_date(v: Any) -> dt.date:
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
+
+
+# --------------------------------------------------------------------------- backlog: data
+
+
+def backlog_data(ds, f, grain: str) -> dict[str, Any]:
+    """Everything the Backlog & flow page draws (pure; engine tables and flow_extra):
+    flow (period | inflow, outflow, backlog), by_queue (period, queue | ...), age, sla (period,
+    age_bucket/sla_state | open), heat (weekday, hour | arrivals, hours, per_hour), hours
+    (hours observed), clear (time-to-clear per queue), trends (inflow/outflow/backlog; weekly only),
+    kpis, partial (incomplete periods)."""
+    from tsdash import metrics as m
+    from tsdash.metrics import flow_extra as fx
+
+    f = m.pin(f)
+    x = "week" if grain == "week" else "date"
+    out: dict[str, Any] = {
+        "x": x,
+        "flow": m.flow(ds, f, (x,)),
+        "by_queue": m.flow(ds, f, (x, "queue")),
+        "age": fx.backlog_age(ds, f, (x, "age_bucket")),
+        "sla": fx.backlog_age(ds, f, (x, "sla_state")),
+        "heat": fx.arrivals(ds, f),
+        "hours": fx.hours_observed(f),
+        "clear": fx.time_to_clear(ds, f),
+        "kpis": m.kpis(ds, f),
+        "partial": partial_periods(f, grain),
+        "trends": {k: m.trend(ds, f, k) for k in ("inflow", "outflow", "backlog")} if grain == "week" else {},
+    }
+    return out
+
+
+def busiest_hours(heat: pl.DataFrame, n: int = 3) -> list[tuple[str, str, float]]:
+    """The ``n`` (weekday, hour, mean arrivals per hour) with the most arrivals per hour."""
+    if heat.height == 0:
+        return []
+    top = heat.sort(["per_hour", "weekday", "hour"], descending=[True, False, False]).head(n)
+    return [(r["weekday"], r["hour"], r["per_hour"]) for r in top.iter_rows(named=True)]
+
+
+def hour_span(hour: str) -> str:
+    """'19' -> '19:00–20:00'."""
+    h = int(hour)
+    return f"{h:02d}:00–{(h + 1) % 24:02d}:00"
+
+
+def clear_sentences(clear: pl.DataFrame, fmt_date: Callable[[dt.date], str]) -> list[str]:
+    """'payments_fraud: growing by 3.4 cases a day (72 open).' per queue, growing first."""
+    out = []
+    order = {"growing": 0, "flat": 1, "shrinking": 2, "clear": 3}
+    rows = sorted(
+        clear.iter_rows(named=True), key=lambda r: (order.get(r["status"], 9), -(r["backlog"] or 0))
+    )
+    for r in rows:
+        q = r["queue"] if r.get("queue") is not None else "(no queue)"
+        if r["status"] == "growing":
+            out.append(
+                f"{q}: growing by {r['net_per_day']:.1f} cases a day ({fmt_number(r['backlog'])} open)."
+            )
+        elif r["status"] == "flat":
+            out.append(f"{q}: not shrinking ({fmt_number(r['backlog'])} open, as many resolved as created).")
+        elif r["status"] == "shrinking":
+            out.append(
+                f"{q}: {fmt_number(r['backlog'])} open, shrinking by {-r['net_per_day']:.1f} a day — clear in "
+                f"{r['days_to_clear']:.1f} days ({fmt_date(r['clear_date'])})."
+            )
+        else:
+            out.append(f"{q}: nothing open.")
+    return out
+
+
+# --------------------------------------------------------------------------- backlog: figures
+
+
+def fig_flow(
+    fl: pl.DataFrame,
+    x: str,
+    grain: str,
+    *,
+    partial: set[dt.date] | frozenset[dt.date] = frozenset(),
+    trends: dict[str, pl.DataFrame] | None = None,
+) -> go.Figure:
+    """Inflow and outflow bars with the end-of-period backlog line (right axis). customdata =
+    [period, measure]. Weekly: bars/points of weeks beyond normal variation carry ▲/▼ and the
+    flag colour (as :func:`fig_weekly`); partial periods are faded."""
+    trends = trends or {}
+    fig = go.Figure()
+    rows = list(fl.sort(x).iter_rows(named=True))
+    note = " (partial week)" if grain == "week" else " (day in progress)"
+
+    def marks(measure: str, base: str) -> tuple[list[str], list[str]]:
+        tr = trends.get(measure)
+        if tr is None or tr.height == 0:
+            return [""] * len(rows), [base] * len(rows)
+        by_week = {r["week"]: r for r in tr.iter_rows(named=True)}
+        text, colors = [], []
+        for r in rows:
+            t = by_week.get(r[x])
+            flagged_ = t is not None and t["flag"] and not t["partial"]
+            text.append(_mark_text(t, False) if flagged_ else "")
+            colors.append(_flag_color(t["change"], DEFINITIONS[measure].direction) if flagged_ else base)
+        return text, colors
+
+    for measure, color in (("inflow", INFLOW_C), ("outflow", OUTFLOW_C)):
+        text, colors = marks(measure, color)
+        fig.add_trace(
+            go.Bar(
+                x=[r[x] for r in rows],
+                y=[r[measure] for r in rows],
+                name=MEASURES[measure],
+                marker={
+                    "color": color,
+                    "opacity": [0.45 if r[x] in partial else 1.0 for r in rows],
+                    "line": {
+                        "color": [c if c != color else color for c in colors],
+                        "width": [3 if c != color else 0 for c in colors],
+                    },
+                },
+                text=text,
+                textposition="outside",
+                textfont={"color": colors},
+                cliponaxis=False,
+                customdata=[[str(r[x]), measure] for r in rows],
+                hovertemplate=[
+                    f"<b>{period_label(grain, r[x])}</b>{note if r[x] in partial else ''}<br>"
+                    f"{MEASURES[measure]}: {fmt_number(r[measure])}<extra></extra>"
+                    for r in rows
+                ],
+            )
+        )
+    text, colors = marks("backlog", BACKLOG_C)
+    fig.add_trace(
+        go.Scatter(
+            x=[r[x] for r in rows],
+            y=[r["backlog"] for r in rows],
+            name="Backlog at the end of the " + ("week" if grain == "week" else "day"),
+            mode="lines+markers+text" if any(text) else "lines+markers",
+            yaxis="y2",
+            line={"color": BACKLOG_C, "width": 2.5},
+            marker={
+                "color": colors,
+                "size": [13 if t else 7 for t in text],
+                "symbol": [
+                    "circle-open" if r[x] in partial else "diamond" if t else "circle"
+                    for r, t in zip(rows, text, strict=True)
+                ],
+            },
+            text=text,
+            textposition="top center",
+            textfont={"color": colors},
+            customdata=[[str(r[x]), "backlog"] for r in rows],
+            hovertemplate=[
+                f"<b>{period_label(grain, r[x])}</b>{note if r[x] in partial else ''}<br>Open at the end: "
+                f"{fmt_number(r['backlog'])}<extra></extra>"
+                for r in rows
+            ],
+        )
+    )
+    top = max([r["backlog"] for r in rows] + [1]) * 1.15
+    fig.update_layout(
+        barmode="group",
+        height=380,
+        yaxis={"title": "Cases created / resolved", "rangemode": "tozero"},
+        yaxis2={
+            "title": "Open cases",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, top],
+            "showgrid": False,
+        },
+        bargap=0.2,
+    )
+    period_axis(fig, grain, len(rows))
+    return fig
+
+
+def fig_stacked(
+    df: pl.DataFrame,
+    x: str,
+    group: str,
+    value: str,
+    order: Sequence[str],
+    grain: str,
+    *,
+    colors: Sequence[str] | dict[str, str] | None = None,
+    partial: set[dt.date] | frozenset[dt.date] = frozenset(),
+    y_title: str = "Cases",
+    what: str = "cases",
+) -> go.Figure:
+    """Stacked bars of ``value`` per period, one trace per ``group`` value in ``order`` (bottom
+    first). customdata = [period, group value]."""
+    fig = go.Figure()
+    note = " (partial week)" if grain == "week" else " (day in progress)"
+    totals = dict(df.group_by(x).agg(pl.col(value).sum()).iter_rows())
+    for i, g in enumerate(order):
+        d = df.filter(pl.col(group) == g).sort(x)
+        if d.height == 0:
+            continue
+        if isinstance(colors, dict):
+            color = colors.get(g, PALETTE[i % len(PALETTE)])
+        elif colors:
+            color = colors[i % len(colors)]
+        else:
+            color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(
+            go.Bar(
+                x=d[x].to_list(),
+                y=d[value].to_list(),
+                name=plot_text(g),
+                marker={"color": color, "opacity": [0.45 if p in partial else 1.0 for p in d[x]]},
+                customdata=[[str(p), g] for p in d[x]],
+                hovertemplate=[
+                    f"<b>{period_label(grain, p)}</b>{note if p in partial else ''}<br>{plot_text(g)}: "
+                    f"{fmt_number(v)} {what} of {fmt_number(totals.get(p, 0))}<extra></extra>"
+                    for p, v in zip(d[x], d[value], strict=True)
+                ],
+            )
+        )
+    fig.update_layout(barmode="stack", height=360, bargap=0.15)
+    fig.update_yaxes(title=y_title, rangemode="tozero")
+    period_axis(fig, grain, df[x].n_unique() if df.height else 0)
+    return fig
+
+
+def heat_grid(heat: pl.DataFrame, hours: pl.DataFrame) -> pl.DataFrame:
+    """All 7 x 24 cells: weekday, hour, arrivals (0 when none), hours observed, per_hour (0 when
+    observed without arrivals, null when the window never holds that hour)."""
+    from tsdash.metrics.flow_extra import HOURS, WEEKDAYS
+
+    cells = pl.DataFrame(
+        {"weekday": [w for w in WEEKDAYS for _ in HOURS], "hour": [h for _ in WEEKDAYS for h in HOURS]}
+    )
+    g = cells.join(hours, on=["weekday", "hour"], how="left").join(
+        heat.select("weekday", "hour", "arrivals"), on=["weekday", "hour"], how="left"
+    )
+    return g.with_columns(
+        pl.col("arrivals").fill_null(0),
+        pl.when(pl.col("hours") > 0)
+        .then(pl.col("arrivals").fill_null(0) / pl.col("hours"))
+        .alias("per_hour"),
+    )
+
+
+def fig_heatmap(grid: pl.DataFrame, tz: str) -> go.Figure:
+    """Weekday (rows, Monday on top) x hour of day (columns): mean arrivals per hour."""
+    from tsdash.metrics.flow_extra import HOURS, WEEKDAYS
+
+    z, text, hover = [], [], []
+    cell = {(r["weekday"], r["hour"]): r for r in grid.iter_rows(named=True)}
+    for w in WEEKDAYS:
+        zr, tr_, hr = [], [], []
+        for h in HOURS:
+            r = cell[(w, h)]
+            v = r["per_hour"]
+            zr.append(None if v is None else round(v, 6))
+            tr_.append("" if v is None else f"{v:.0f}" if v >= 10 else f"{v:.1f}")
+            hr.append(
+                f"<b>{w} {hour_span(h)}</b> ({plot_text(tz)})<br>"
+                + (
+                    "not in the period"
+                    if v is None
+                    else f"{v:.1f} cases created per hour on average<br>{fmt_number(r['arrivals'])} over "
+                    f"{r['hours']:.1f} hours observed"
+                )
+            )
+        z.append(zr)
+        text.append(tr_)
+        hover.append(hr)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"{h}" for h in HOURS],
+            y=list(WEEKDAYS),
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+            colorscale="Blues",
+            colorbar={"title": {"text": "per hour"}, "thickness": 12},
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title=f"Hour of day ({plot_text(tz)})", type="category")
+    fig.update_layout(height=330)
+    return fig
+
+
+# --------------------------------------------------------------------------- Streamlit helpers
+
+
+def _selected(sel: Any) -> list[list[Any]]:
+    from tsdash.ui.drill import selected_points
+
+    return [p["customdata"] for p in selected_points(sel) if p["customdata"]]
+
+
+def _drill(
+    ctx, sel: Any, fetch: Callable[[list[Any]], tuple | None], key: str, hint: str | None = None
+) -> None:
+    """List the cases behind the first selected element: ``fetch(customdata)`` returns
+    (cases, title) or (cases, title, caption) or None."""
+    import streamlit as st
+
+    from tsdash import metrics as m
+    from tsdash.ui.drill import case_list
+    from tsdash.ui.fmt import md_escape
+
+    points = _selected(sel)
+    if not points:
+        st.caption(hint or "Click a bar or point (or drag a box over it) to list the cases behind it.")
+        return
+    try:
+        got = fetch(points[0])
+    except (m.MetricError, ValueError) as exc:
+        st.info(md_escape(str(exc)))
+        return
+    if got is None:
+        return
+    cases, title, *rest = got
+    extra = rest[1] if len(rest) > 1 else ()
+    config = rest[2] if len(rest) > 2 else None
+    case_list(
+        ctx, cases, key=f"{key}__cases", title=title, caption=rest[0] if rest else None, extra=extra,
+        column_config=config,
+    )  # fmt: skip
+
+
+def _period_text(ctx) -> str:
+    start, end = ctx.window
+    return f"{start:%d %b %Y}" if start == end else f"{start:%d %b %Y} to {end:%d %b %Y}"
+
+
+def _short_window_hint(ctx, grain: str) -> None:
+    import streamlit as st
+
+    if grain == "week" and ctx.filter.days < 28:
+        st.caption(
+            "The weekly view shows the weeks of the chosen period; pick *Last 90 days* (or a longer custom "
+            "range) in the sidebar for a trend over many weeks."
+        )
+
+
+def _cached(name: str, fn: Callable, ctx, *parts: Any) -> Any:
+    """``fn(ds, filter, *parts)`` cached per (data version, filter, parts) for the session's
+    reruns (selections rerun the page)."""
+    import streamlit as st
+
+    store = st.session_state.setdefault("_trends_a_cache", {})
+    key = (name, ctx.cache_key(*parts))
+    if key not in store:
+        if len(store) > 8:
+            store.clear()
+        store[key] = fn(ctx.ds, ctx.filter, *parts)
+    return store[key]
+
+
+# --------------------------------------------------------------------------- Backlog & flow page
+
+
+def render_backlog(ctx) -> None:
+    """The Backlog & flow page body."""
+    import streamlit as st
+
+    from tsdash import metrics as m
+    from tsdash.ui import components as uc
+
+    grain = grain_control(ctx)
+    f = ctx.filter
+    data = _cached("backlog", backlog_data, ctx, grain)
+    if data["flow"].height == 0 or (data["flow"]["inflow"].sum() == 0 and data["flow"]["backlog"].max() == 0):
+        all_dims = m.pin(f.with_(**{d: () for d in m.DIMENSIONS}))
+        in_window = m.flow(ctx.ds, all_dims, ())
+        n = int(in_window["inflow"].sum() + in_window["backlog"].sum()) if in_window.height else 0
+        uc.explain_empty(ctx, rows_in_window=n, rows_after_filters=0)
+        return
+    st.caption(
+        uc.safe(
+            f"Cases created and resolved in {_period_text(ctx)}, and the cases open at the end of each "
+            f"{'week' if grain == 'week' else 'day'} ({ctx.filter.tz})."
+        )
+    )
+    _short_window_hint(ctx, grain)
+    _backlog_tiles(ctx, data)
+    _flow_section(ctx, data, grain)
+    _queue_section(ctx, data, grain)
+    _age_section(ctx, data, grain)
+    _heat_section(ctx, data)
+    _clear_section(ctx, data)
+
+
+def _backlog_tiles(ctx, data: dict) -> None:
+    import streamlit as st
+
+    k = data["kpis"]
+    vs = f"vs the previous {ctx.filter.days} days"
+
+    def delta(key: str, fmt: Callable[[float], str]) -> str | None:
+        d = k[key].delta
+        return None if d is None else ("+" if d >= 0 else "−") + fmt(abs(d))
+
+    fl = data["flow"]
+    cols = st.columns(4)
+    cols[0].metric(
+        "Open now", fmt_number(k["open_backlog"].value), delta("open_backlog", fmt_number), delta_color="inverse",
+        help=k["open_backlog"].description + f" Change {vs}.",
+    )  # fmt: skip
+    cols[1].metric(
+        "Created per day", fmt_number(k["created_per_day"].value, 1), delta("created_per_day", lambda v: f"{v:.1f}"),
+        delta_color="off", help=k["created_per_day"].description + f" Change {vs}.",
+    )  # fmt: skip
+    cols[2].metric(
+        "Resolved per day", fmt_number(k["resolved_per_day"].value, 1),
+        delta("resolved_per_day", lambda v: f"{v:.1f}"), help=k["resolved_per_day"].description + f" Change {vs}.",
+    )  # fmt: skip
+    net = int(fl["inflow"].sum() - fl["outflow"].sum())
+    cols[3].metric(
+        "Created − resolved", f"{net:+,}", help="Cases created minus cases resolved in the period (the flow "
+        "table's inflow and outflow): positive means the backlog grew.",
+    )  # fmt: skip
+
+
+def _flow_fetch(ctx, grain: str, x: str, queue: bool = False) -> Callable[[list[Any]], tuple | None]:
+    from tsdash import metrics as m
+
+    def fetch(cd: list[Any]) -> tuple | None:
+        period = _as_date(cd[0])
+        measure = cd[1] if len(cd) > 1 and cd[1] in MEASURES else "inflow"
+        sel: dict[str, Any] = {x: period}
+        where = period_label(grain, period)
+        if queue and len(cd) > 2:
+            sel["queue"] = cd[2]
+            where += f", queue {cd[2]}"
+        cases = m.cases_behind(ctx.ds, ctx.filter, "flow", measure, **sel)
+        what = {
+            "inflow": "Cases created",
+            "outflow": "Cases resolved",
+            "backlog": "Cases open at the end of the " + ("week" if grain == "week" else "day"),
+        }[measure]
+        cap = None
+        if measure == "backlog" and grain == "week":
+            cap = f"Open at the end of {snapshot_day(ctx.filter, grain, period):%a %d %b} (the week's last day in the period)."
+        return cases, f"{what}, {where}", cap
+
+    return fetch
+
+
+def _flow_section(ctx, data: dict, grain: str) -> None:
+    import streamlit as st
+
+    from tsdash.ui.components import chart
+    from tsdash.ui.fmt import md_escape
+
+    x = data["x"]
+    fig = fig_flow(data["flow"], x, grain, partial=data["partial"], trends=data["trends"])
+    per = "week" if grain == "week" else "day"
+    sel = chart(
+        fig,
+        title=f"Cases created and resolved per {per}, and the backlog at the end of each {per}",
+        key="ta_b_flow",
+        data=data["flow"],
+        help=DEFINITIONS["inflow"].description + " " + DEFINITIONS["outflow"].description + " "
+        + DEFINITIONS["backlog"].description
+        + (" Weeks whose change is beyond the normal variation of the previous 8 weeks are marked ▲/▼." if grain == "week" else ""),
+        on_select=True,
+    )  # fmt: skip
+    if grain == "week":
+        lines = []
+        for key in ("inflow", "outflow", "backlog"):
+            label = "The backlog at the end of the week" if key == "backlog" else None
+            lines += flag_sentences(data["trends"][key], key, label=label)
+        if lines:
+            st.markdown("  \n".join(f"⚠️ {md_escape(s)}" for s in lines))
+        else:
+            st.caption(
+                "No whole week moved beyond the normal week-to-week variation of the 8 weeks before it."
+            )
+    _drill(ctx, sel, _flow_fetch(ctx, grain, x), "ta_b_flow")
+
+
+def _queue_section(ctx, data: dict, grain: str) -> None:
+    import streamlit as st
+
+    from tsdash.ui.components import chart
+
+    x = data["x"]
+    bq = data["by_queue"]
+    if bq.height == 0:
+        return
+    key = "ta_b_measure"
+    if key not in st.session_state:
+        raw = ctx.param("measure")
+        st.session_state[key] = raw if raw in MEASURES else "inflow"
+    measure = st.segmented_control(
+        "Split by queue", list(MEASURES), format_func=MEASURES.__getitem__, key=key,
+    ) or "inflow"  # fmt: skip
+    ctx.set_param("measure", None if measure == "inflow" else measure)
+    totals = bq.group_by("queue").agg(
+        pl.col(measure).sum() if measure != "backlog" else pl.col(measure).max()
+    )
+    order = totals.sort([measure, "queue"], descending=[True, False])["queue"].to_list()
+    order = [q for q in order if q is not None] + ([None] if None in order else [])
+    df = bq.with_columns(pl.col("queue").fill_null("(no queue)"))
+    order = [q if q is not None else "(no queue)" for q in order]
+    per = "week" if grain == "week" else "day"
+    title = {
+        "inflow": f"Cases created per {per} by queue",
+        "outflow": f"Cases resolved per {per} by queue",
+        "backlog": f"Open cases at the end of each {per} by queue",
+    }[measure]
+    fig = fig_stacked(
+        df, x, "queue", measure, order, grain, partial=data["partial"], y_title=MEASURES[measure]
+    )
+    for tr in fig.data:
+        tr.customdata = [[c[0], measure, c[1]] for c in tr.customdata]
+    sel = chart(
+        fig,
+        title=title,
+        key=f"ta_b_queue_{measure}",
+        data=bq.select(x, "queue", measure),
+        metric=measure,
+        on_select=True,
+    )
+    _drill(ctx, sel, _flow_fetch(ctx, grain, x, queue=True), f"ta_b_queue_{measure}")
+
+
+def _age_section(ctx, data: dict, grain: str) -> None:
+    import streamlit as st
+
+    from tsdash.metrics import flow_extra as fx
+    from tsdash.ui.components import chart
+
+    x = data["x"]
+    per = "week" if grain == "week" else "day"
+    left, right = st.columns(2)
+    f = ctx.filter
+
+    def fetch(kind: str) -> Callable[[list[Any]], tuple]:
+        def inner(cd: list[Any]) -> tuple:
+            period = _as_date(cd[0])
+            day = snapshot_day(f, grain, period)
+            kw = {"age_bucket_label": cd[1]} if kind == "age" else {"sla_state": cd[1]}
+            cases = fx.backlog_cases(ctx.ds, f, day, **kw)
+            return (
+                cases,
+                f"Open at the end of {day:%a %d %b}: {cd[1]}",
+                "Oldest first; age at that time.",
+            )
+
+        return inner
+
+    with left:
+        fig = fig_stacked(
+            data["age"], x, "age_bucket", "open", fx.AGE_BUCKET_LABELS, grain, colors=AGE_COLORS,
+            partial=data["partial"], y_title="Open cases", what="open",
+        )  # fmt: skip
+        sel = chart(
+            fig, title=f"Backlog by age at the end of each {per}", key="ta_b_age", data=data["age"],
+            metric="backlog_by_age", on_select=True,
+        )  # fmt: skip
+        _drill(ctx, sel, fetch("age"), "ta_b_age")
+    with right:
+        fig = fig_stacked(
+            data["sla"], x, "sla_state", "open", fx.SLA_STATES, grain, colors=SLA_COLORS,
+            partial=data["partial"], y_title="Open cases", what="open",
+        )  # fmt: skip
+        sel = chart(
+            fig, title=f"Backlog by SLA state at the end of each {per}", key="ta_b_sla", data=data["sla"],
+            metric="backlog_by_age", on_select=True,
+        )  # fmt: skip
+        _drill(ctx, sel, fetch("sla"), "ta_b_sla")
+
+
+def _heat_section(ctx, data: dict) -> None:
+    import streamlit as st
+
+    from tsdash.ui.components import chart
+    from tsdash.ui.fmt import md_escape
+
+    heat = data["heat"]
+    if heat.height == 0:
+        return
+    grid = heat_grid(heat, data["hours"])
+    chart(
+        fig_heatmap(grid, ctx.filter.tz),
+        title=f"Cases created per hour, by weekday and hour of day (mean over the period, {ctx.filter.tz})",
+        key="ta_b_heat",
+        data=grid,
+        metric="arrivals_per_hour",
+    )
+    top = busiest_hours(heat)
+    if top:
+        words = "; ".join(f"{w} {hour_span(h)} ({v:.1f} per hour)" for w, h, v in top)
+        st.markdown(md_escape(f"Busiest hours: {words}."))
+
+
+def _clear_section(ctx, data: dict) -> None:
+    import streamlit as st
+
+    from tsdash import metrics as m
+    from tsdash.ui.components import download_csv, heading
+    from tsdash.ui.drill import case_list, selected_row
+    from tsdash.ui.fmt import md_escape
+
+    order = {"growing": 0, "flat": 1, "shrinking": 2, "clear": 3}
+    clear = data["clear"]
+    if clear.height:
+        clear = (
+            clear.with_columns(
+                pl.col("status").replace_strict(order, default=9, return_dtype=pl.Int64).alias("_o")
+            )
+            .sort(["_o", "backlog"], descending=[False, True])
+            .drop("_o")
+        )
+    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    with left:
+        heading(
+            "Time to clear and agents needed, per queue (at the last 7 days' pace)",
+            help=DEFINITIONS["days_to_clear"].description + "\n\n" + DEFINITIONS["agents_needed"].description,
+        )
+    if clear.height == 0:
+        st.caption("No cases in the last 7 days.")
+        return
+    with right:
+        download_csv(clear, "time_to_clear", key="ta_b_clear__csv")
+    st.caption(
+        md_escape(
+            "A snapshot at the as-of time over the last 7 days (the period chosen in the sidebar does not "
+            "apply; the filters do). Agents needed: Erlang C (Poisson arrivals, exponential handle times, no "
+            "abandonment, agents fully available): 80% of cases started within the SLA target minus the AHT. "
+            "A lower bound: breaks, meetings and other work (shrinkage) are not included."
+        )
+    )
+    for s in clear_sentences(clear, lambda d: f"{d:%a %d %b}"):
+        st.markdown(md_escape(s))
+    show = clear.select(
+        pl.col("queue").fill_null("(no queue)").alias("Queue"),
+        pl.col("backlog").alias("Open now"),
+        pl.col("net_per_day").round(1).alias("Net per day"),
+        pl.col("status").alias("Trend"),
+        pl.col("clear_date").alias("Clear by"),
+        pl.col("arrivals_per_hour").round(2).alias("Created / h"),
+        (pl.col("aht_s") / 60).round(1).alias("AHT (min)"),
+        (pl.col("sla_target_s") / 3600).round(1).alias("SLA target (h)"),
+        pl.col("erlangs").round(2).alias("Busy agents (avg)"),
+        pl.col("agents_needed").alias("Agents needed"),
+        pl.col("peak_per_hour").round(2).alias("Created / h (peak)"),
+        pl.col("agents_needed_peak").alias("Agents needed (peak hour)"),
+    )
+    cc = st.column_config
+    event = st.dataframe(
+        show,
+        key="ta_b_clear",
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "Net per day": cc.NumberColumn(
+                help="(created − resolved) per day over the last 7 days", format="%+.1f"
+            ),
+            "Trend": cc.Column(help="growing, flat, shrinking or clear"),
+            "Clear by": cc.DateColumn(
+                help="When the backlog reaches zero at the current pace (shrinking only)"
+            ),
+            "Created / h": cc.NumberColumn(help="Arrival rate λ over the last 7 days"),
+            "Busy agents (avg)": cc.NumberColumn(help="Offered load: arrivals per hour × AHT (Erlangs)"),
+            "Agents needed": cc.NumberColumn(help=DEFINITIONS["agents_needed"].description[:300] + "…"),
+            "Created / h (peak)": cc.NumberColumn(
+                help="The busiest hour of the day, mean over the last 7 days"
+            ),
+            "Agents needed (peak hour)": cc.NumberColumn(help="Erlang C at the peak hour's arrival rate"),
+        },
+    )
+    row = selected_row(event)
+    if row is None:
+        st.caption("Select a queue to list its open cases.")
+        return
+    q = clear["queue"][row]
+    cases = m.cases_behind(ctx.ds, ctx.filter, "backlog-now", queue=q)
+    case_list(
+        ctx, cases, key="ta_b_clear__cases", title=f"Open cases in {q if q is not None else '(no queue)'} now"
+    )
