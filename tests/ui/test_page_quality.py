@@ -259,3 +259,60 @@ def test_hostile_text_in_the_data(source_env, tmp_path):
     at.run()
     assert not at.exception
     assert comment in [x.value for x in at.text]
+
+
+# ---------------------------------------------------------------------------------------------
+# pure helpers of tsdash.ui.trends_b
+# ---------------------------------------------------------------------------------------------
+
+
+def test_agent_flag_sentences_biggest_first_whole_weeks_only():
+    from tsdash.ui.trends_b import agent_flag_sentences
+
+    w1, w2 = dt.date(2026, 11, 2), dt.date(2026, 11, 9)
+    tr = pl.DataFrame(
+        {
+            "agent_id": ["A06", "A03", "A01", "A02"],
+            "week": [w1, w1, w2, w2],
+            "value": [70.3, 92.4, 60.0, 0.9],
+            "previous": [86.6, 96.0, 80.0, 0.7],
+            "change": [-16.3, -3.6, -20.0, 0.2],
+            "lower": [81.9, 93.1, 75.0, 0.6],
+            "upper": [91.3, 99.0, 85.0, 0.8],
+            "flag": [True, True, True, None],
+            "partial": [False, False, True, False],  # A01's week is partial: left out
+        }
+    )
+    names = {"A06": "Oskar", "A03": "Yusuf <b>"}
+    got = agent_flag_sentences(tr, names, what="QA mean score")
+    assert got == [
+        "Oskar (A06): QA mean score fell 16.3 points (86.6 → 70.3) in the week of 2 Nov — beyond normal "
+        "variation (normal: 81.9 to 91.3).",
+        "Yusuf <b> (A03): QA mean score fell 3.6 points (96.0 → 92.4) in the week of 2 Nov — beyond normal "
+        "variation (normal: 93.1 to 99.0).",
+    ]
+    shares = agent_flag_sentences(
+        tr.with_columns(pl.lit(True).alias("flag"), pl.lit(False).alias("partial")).filter(
+            pl.col("agent_id") == "A02"
+        ),
+        {},
+        what="pass rate",
+        share=True,
+    )
+    assert shares == [
+        "A02: pass rate rose 20.0 percentage points (70.0% → 90.0%) in the week of 9 Nov — beyond normal "
+        "variation (normal: 60.0% to 80.0%)."
+    ]
+
+
+def test_partial_periods_and_plot_text():
+    from tsdash.ui.trends_b import partial_periods, plot_text, stable
+
+    as_of = dt.datetime(2026, 3, 11, 15, tzinfo=dt.UTC)  # a Wednesday afternoon
+    f = m.Filter(dt.date(2026, 2, 26), dt.date(2026, 3, 11), tz="UTC", as_of=as_of)
+    # the week of 23 Feb is cut by the window (Thu..Sun), the week of 9 Mar is still running
+    assert partial_periods(f, "week") == {dt.date(2026, 2, 23), dt.date(2026, 3, 9)}
+    assert partial_periods(f, "day") == {dt.date(2026, 3, 11)}
+    assert partial_periods(f.with_(as_of=dt.datetime(2026, 3, 12, tzinfo=dt.UTC)), "day") == set()
+    assert plot_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    assert stable(pl.DataFrame({"a": [0.1 + 0.2], "n": [3]})).rows() == [(0.3, 3)]
