@@ -331,7 +331,7 @@ def fig_weekly(
                     y=(mid / div).to_list(),
                     mode="markers",
                     name="Normal range (from the previous 8 weeks)",
-                    marker={"size": 1, "color": BAND, "opacity": 0},
+                    marker={"size": 10, "color": BAND, "symbol": "line-ew-open", "line": {"width": 1.5, "color": BAND}},
                     error_y={
                         "type": "data",
                         "symmetric": False,
@@ -1171,3 +1171,671 @@ def _clear_section(ctx, data: dict) -> None:
     case_list(
         ctx, cases, key="ta_b_clear__cases", title=f"Open cases in {q if q is not None else '(no queue)'} now"
     )
+
+
+# --------------------------------------------------------------------------- Handle time: data
+
+HANDLE_MEASURES = {"aht_s": "AHT (mean)", "median_s": "Median", "p90_s": "90th percentile"}
+SLOWEST = 25
+
+
+def handle_data(ds, f, grain: str) -> dict[str, Any]:
+    """Everything the Handle time page draws (pure; engine tables and flow_extra)."""
+    from tsdash import metrics as m
+    from tsdash.metrics import flow_extra as fx
+
+    f = m.pin(f)
+    x = "week" if grain == "week" else "date"
+    agents, team_median = fx.agent_aht(ds, f)
+    out: dict[str, Any] = {
+        "x": x,
+        "total": m.handle_time(ds, f, ()),
+        "kpis": m.kpis(ds, f),
+        "overall": m.handle_time(ds, f, (x,)),
+        "by_queue": m.handle_time(ds, f, (x, "queue")),
+        "hist": fx.handle_histogram(ds, f),
+        "agents": agents,
+        "team_median": team_median,
+        "matrix": fx.agent_queue_aht(ds, f),
+        "tenure": fx.tenure_aht(ds, f),
+        "partial": partial_periods(f, grain),
+        "trends": {},
+    }
+    if grain == "week":
+        out["trends"] = {k: m.trend(ds, f, k) for k in ("aht", "handle_median", "handle_p90")}
+        out["trends"]["aht_queue"] = m.trend(ds, f, "aht", keys=("queue",))
+    return out
+
+
+def bin_label(lo: float, hi: float) -> str:
+    """'5.6–7.5 min' for a histogram bin in seconds."""
+    from tsdash.ui.fmt import duration_unit
+
+    div, unit = duration_unit(hi)
+    lo_d, hi_d = lo / div, hi / div
+    digits = 0 if hi_d >= 10 else 1
+    return f"{lo_d:.{digits}f}–{hi_d:.{digits}f} {unit}"
+
+
+def tenure_sentences(ten: pl.DataFrame, names: dict[str, str], team_median: float | None) -> list[str]:
+    """Per new hire: first whole week's AHT -> latest whole week's, against the team median."""
+    out = []
+    for (agent,), g in ten.filter(~pl.col("partial")).group_by(["agent_id"], maintain_order=True):
+        g = g.sort("weeks_since_hire")
+        if g.height == 0:
+            continue
+        a, b = g.row(0, named=True), g.row(-1, named=True)
+        hired = a["hired_on"]
+        s = f"{agent_label(names, agent)}, hired {hired.day} {hired:%b}: AHT {fmt_duration(a['aht_s'])} in week {a['weeks_since_hire']}"
+        if g.height > 1:
+            s += f" → {fmt_duration(b['aht_s'])} in week {b['weeks_since_hire']}"
+        if team_median:
+            s += f" (team median {fmt_duration(team_median)})"
+        out.append(s + ".")
+    return out
+
+
+# --------------------------------------------------------------------------- Handle time: figures
+
+
+def fig_handle_weekly(trends: dict[str, pl.DataFrame]) -> go.Figure:
+    """Weekly AHT bars (the shared weekly chart) with the median and p90 as lines."""
+    fig = fig_weekly(trends["aht"], "aht", label="AHT (mean)", band=True, height=380)
+    _, div, _ = value_format("aht", trends["aht"]["value"].to_list() if trends["aht"].height else [])
+    for key, name, color, dash in (
+        ("handle_median", "Median", "#0f172a", "dot"),
+        ("handle_p90", "90th percentile", "#7c3aed", "dash"),
+    ):
+        tr = stable(trends[key]).sort("week")
+        marks = [_mark_text(r, False) for r in tr.iter_rows(named=True)]
+        colors = [
+            _flag_color(r["change"], "lower_better") if t else color
+            for r, t in zip(tr.iter_rows(named=True), marks, strict=True)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=tr["week"].to_list(),
+                y=[None if v is None else v / div for v in tr["value"]],
+                name=name,
+                mode="lines+markers+text" if any(marks) else "lines+markers",
+                line={"color": color, "dash": dash, "width": 2},
+                marker={
+                    "color": colors,
+                    "size": [12 if t else 6 for t in marks],
+                    "symbol": ["diamond" if t else "circle" for t in marks],
+                },
+                text=marks,
+                textposition="top center",
+                textfont={"color": colors},
+                customdata=[[str(w)] for w in tr["week"]],
+                hovertemplate=[_hover(r, name, fmt_duration, False, "") for r in tr.iter_rows(named=True)],
+            )
+        )
+    fig.update_layout(showlegend=True)
+    return fig
+
+
+def fig_duration_lines(
+    df: pl.DataFrame, x: str, series: Sequence[tuple[str, str]], *, group: str | None = None,
+    partial: set[dt.date] | frozenset[dt.date] = frozenset(), grain: str = "day",
+) -> go.Figure:  # fmt: skip
+    """Durations (seconds) over periods as lines: one per (column, name) in ``series``, or with
+    ``group`` one line per group value of the first series. customdata = [period, group?]."""
+    df = stable(df)
+    div, unit = axis_unit(df[series[0][0]].to_list() if df.height else [])
+    fig = go.Figure()
+    note = " (partial week)" if grain == "week" else " (day in progress)"
+    if group:
+        groups = df[group].unique(maintain_order=True).sort(nulls_last=True).to_list()
+        parts = [
+            (g, df.filter(pl.col(group) == g) if g is not None else df.filter(pl.col(group).is_null()))
+            for g in groups
+        ]
+        col, _ = series[0]
+        lines = [
+            (plot_text(g if g is not None else "(none)"), col, d, [[str(p), g] for p in d[x]])
+            for g, d in parts
+        ]
+    else:
+        lines = [(name, col, df, [[str(p)] for p in df[x]]) for col, name in series]
+    for i, (name, col, d, cd) in enumerate(lines):
+        d = d.sort(x)
+        fig.add_trace(
+            go.Scatter(
+                x=d[x].to_list(),
+                y=[None if v is None else v / div for v in d[col]],
+                name=name,
+                mode="lines+markers",
+                line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                marker={"symbol": ["circle-open" if p in partial else "circle" for p in d[x]], "size": 6},
+                customdata=cd if not group else [[str(p), c[1]] for p, c in zip(d[x], cd, strict=False)],
+                hovertemplate=[
+                    f"<b>{period_label(grain, p)}</b>{note if p in partial else ''}<br>{name}: {fmt_duration(v)}"
+                    f"<br>{fmt_number(n)} cases<extra></extra>"
+                    for p, v, n in zip(d[x], d[col], d["cases"], strict=True)
+                ],
+            )
+        )
+    fig.update_yaxes(title=f"Handle time ({unit})", rangemode="tozero")
+    period_axis(fig, grain, df[x].n_unique() if df.height else 0)
+    fig.update_layout(height=360)
+    return fig
+
+
+def fig_histogram(hist: pl.DataFrame) -> go.Figure:
+    """Cases per log-scale bin of handle time (bins of equal width on a log scale)."""
+    labels = [bin_label(lo, hi) for lo, hi in zip(hist["lower_s"], hist["upper_s"], strict=True)]
+    total = int(hist["cases"].sum()) if hist.height else 0
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=hist["cases"].to_list(),
+            marker={"color": BASE},
+            customdata=[
+                [round(lo, 6), round(hi, 6)] for lo, hi in zip(hist["lower_s"], hist["upper_s"], strict=True)
+            ],
+            hovertemplate=[
+                f"<b>{lab}</b><br>{fmt_number(n)} cases ({fmt_pct(n / total if total else None)})<extra></extra>"
+                for lab, n in zip(labels, hist["cases"], strict=True)
+            ],
+        )
+    )
+    fig.update_xaxes(type="category", title="Handle time (bins of equal width on a log scale)", tickangle=-45)
+    fig.update_yaxes(title="Resolved cases", rangemode="tozero")
+    fig.update_layout(height=340, bargap=0.05, showlegend=False)
+    return fig
+
+
+def fig_agents(agents: pl.DataFrame, names: dict[str, str], team_median: float | None) -> go.Figure:
+    """Per agent: AHT with its 95 % interval (whiskers), slowest on top; hollow grey for fewer
+    than 5 cases; the team median as a dashed line. customdata = [agent_id]."""
+    d = (
+        stable(agents)
+        .filter(pl.col("aht_s").is_not_null())
+        .sort(["aht_s", "agent_id"], descending=[True, False], nulls_last=True)
+    )
+    div, unit = axis_unit(d["aht_s"].to_list())
+    fig = go.Figure()
+    order = []
+    for enough, name, marker in (
+        (True, "Agent's AHT (95% interval)", {"size": 10, "color": BASE}),
+        (
+            False,
+            "Fewer than 5 cases: mostly chance",
+            {"size": 10, "color": MUTED, "symbol": "circle-open", "line": {"width": 2}},
+        ),
+    ):
+        g = d.filter(pl.col("enough") == enough)
+        if g.height == 0:
+            continue
+        labels = [
+            plot_text(f"{agent_label(names, a)}{'' if act else ' (left)'} · n={fmt_number(n)}")
+            for a, act, n in zip(g["agent_id"], g["active"], g["cases"], strict=True)
+        ]
+        lo = [
+            (v - lo_) / div if lo_ is not None else 0
+            for v, lo_ in zip(g["aht_s"], g["aht_ci_low"], strict=True)
+        ]
+        hi = [
+            (hi_ - v) / div if hi_ is not None else 0
+            for v, hi_ in zip(g["aht_s"], g["aht_ci_high"], strict=True)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=(g["aht_s"] / div).to_list(),
+                y=labels,
+                mode="markers",
+                name=name,
+                marker=marker,
+                error_x={
+                    "type": "data",
+                    "array": hi,
+                    "arrayminus": lo,
+                    "thickness": 2,
+                    "width": 4,
+                    "color": marker["color"],
+                },
+                customdata=[[a] for a in g["agent_id"]],
+                hovertemplate=[
+                    f"<b>{lab}</b><br>AHT {fmt_duration(v)} over {fmt_number(n)} cases<br>95% interval "
+                    + (f"{fmt_duration(l_)} to {fmt_duration(h_)}" if l_ is not None else "needs 2 cases")
+                    + (f"<br>{v / team_median:.2f}× the team median" if team_median else "")
+                    + "<extra></extra>"
+                    for lab, v, n, l_, h_ in zip(
+                        labels, g["aht_s"], g["cases"], g["aht_ci_low"], g["aht_ci_high"], strict=True
+                    )
+                ],
+            )
+        )
+    by_id = {a: i for i, a in enumerate(d["agent_id"].to_list())}
+    for tr in fig.data:
+        order += list(zip([by_id[c[0]] for c in tr.customdata], tr.y, strict=True))
+    cats = [lab for _, lab in sorted(order)]
+    if team_median:
+        fig.add_vline(x=round(team_median / div, 6), line_dash="dash", line_color=BAND)
+        fig.add_annotation(
+            x=round(team_median / div, 6), y=1.0, yref="paper", text=f"team median {fmt_duration(team_median)}",
+            showarrow=False, yanchor="bottom", font={"color": "#475569"},
+        )  # fmt: skip
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(cats)), title=None)
+    fig.update_xaxes(title=f"Average handle time ({unit})", rangemode="tozero")
+    fig.update_layout(height=max(260, 24 * len(cats) + 110))
+    return fig
+
+
+def fig_matrix(
+    mx: pl.DataFrame, names: dict[str, str], agent_order: Sequence[str], queue_order: Sequence[str]
+) -> go.Figure:
+    """Agent x queue squares coloured by AHT relative to the queue's median agent (red slower,
+    blue faster, log scale), text '1.45×'; cells with fewer than 5 cases grey with 'n<5'.
+    customdata = [agent_id, queue]."""
+    mx = stable(mx)
+    lab = {a: plot_text(agent_label(names, a)) for a in agent_order}
+    fig = go.Figure()
+    ok = mx.filter(pl.col("relative").is_not_null() & pl.col("agent_id").is_in(list(agent_order)))
+    few = mx.filter(pl.col("relative").is_null() & pl.col("agent_id").is_in(list(agent_order)))
+    span = 1.0
+    if ok.height:
+        span = max(0.4, float(ok["relative"].log(2).abs().max() or 0.0))
+
+    def hover(r: dict) -> str:
+        base = f"<b>{lab[r['agent_id']]}</b> · {plot_text(r['queue'])}<br>AHT {fmt_duration(r['aht_s'])} over {fmt_number(r['cases'])} cases"
+        if r["relative"] is not None:
+            base += f"<br>{r['relative']:.2f}× the queue's median agent ({fmt_duration(r['queue_median_s'])})"
+        else:
+            base += "<br>fewer than 5 cases: not compared"
+        return base + "<extra></extra>"
+
+    if ok.height:
+        rows = list(ok.iter_rows(named=True))
+        logs = [math.log2(r["relative"]) for r in rows]
+        fig.add_trace(
+            go.Scatter(
+                x=[plot_text(r["queue"]) for r in rows],
+                y=[lab[r["agent_id"]] for r in rows],
+                mode="markers+text",
+                text=[f"{r['relative']:.2f}×" for r in rows],
+                textfont={"size": 10, "color": ["#ffffff" if abs(v) > 0.6 * span else "#0f172a" for v in logs]},
+                marker={
+                    "symbol": "square", "size": 34, "color": logs, "colorscale": "RdBu", "reversescale": True,
+                    "cmin": -span, "cmax": span, "line": {"width": 0},
+                    "colorbar": {
+                        "title": {"text": "vs queue<br>median"}, "thickness": 12,
+                        "tickvals": [-span, -span / 2, 0, span / 2, span],
+                        "ticktext": [f"{2 ** v:.2f}×" for v in (-span, -span / 2, 0, span / 2, span)],
+                    },
+                },
+                customdata=[[r["agent_id"], r["queue"]] for r in rows],
+                hovertemplate=[hover(r) for r in rows],
+                showlegend=False,
+            )
+        )  # fmt: skip
+    if few.height:
+        rows = list(few.iter_rows(named=True))
+        fig.add_trace(
+            go.Scatter(
+                x=[plot_text(r["queue"]) for r in rows],
+                y=[lab[r["agent_id"]] for r in rows],
+                mode="markers+text",
+                text=[f"n={r['cases']}" for r in rows],
+                textfont={"size": 9, "color": "#64748b"},
+                marker={"symbol": "square-open", "size": 30, "color": "#cbd5e1"},
+                customdata=[[r["agent_id"], r["queue"]] for r in rows],
+                hovertemplate=[hover(r) for r in rows],
+                name="fewer than 5 cases",
+                showlegend=False,
+            )
+        )
+    rows_ = [lab[a] for a in agent_order]
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(rows_)), title=None, showgrid=False)
+    fig.update_xaxes(
+        categoryorder="array",
+        categoryarray=[plot_text(q) for q in queue_order],
+        side="top",
+        title=None,
+        showgrid=False,
+    )
+    fig.update_layout(height=max(260, 38 * len(rows_) + 100))
+    return fig
+
+
+def fig_tenure(ten: pl.DataFrame, names: dict[str, str], team_median: float | None) -> go.Figure:
+    """New hires' AHT by week since hire, one line per agent; the team median as a dashed line.
+    customdata = [agent_id, week]."""
+    from tsdash.metrics.flow_extra import MIN_CASES
+
+    # a week still running with a handful of cases says little: left out until it has more
+    ten = stable(ten).filter(~pl.col("partial") | (pl.col("cases") >= MIN_CASES))
+    div, unit = axis_unit(ten["aht_s"].to_list() + ([team_median] if team_median else []))
+    fig = go.Figure()
+    for i, ((agent,), g) in enumerate(ten.group_by(["agent_id"], maintain_order=True)):
+        g = g.sort("weeks_since_hire")
+        name = plot_text(agent_label(names, agent))
+        fig.add_trace(
+            go.Scatter(
+                x=g["weeks_since_hire"].to_list(),
+                y=(g["aht_s"] / div).to_list(),
+                name=name,
+                mode="lines+markers",
+                line={"color": PALETTE[i % len(PALETTE)], "width": 2.5},
+                marker={"size": 8, "symbol": ["circle-open" if p else "circle" for p in g["partial"]]},
+                customdata=[[agent, str(w)] for w in g["week"]],
+                hovertemplate=[
+                    f"<b>{name}</b><br>Week {k} since hire ({week_label(w)}){' — still running' if p else ''}<br>"
+                    f"AHT {fmt_duration(v)} over {fmt_number(n)} cases (median {fmt_duration(md)})<extra></extra>"
+                    for k, w, p, v, n, md in zip(
+                        g["weeks_since_hire"],
+                        g["week"],
+                        g["partial"],
+                        g["aht_s"],
+                        g["cases"],
+                        g["median_s"],
+                        strict=True,
+                    )
+                ],
+            )
+        )
+    if team_median:
+        fig.add_hline(y=round(team_median / div, 6), line_dash="dash", line_color=BAND)
+        fig.add_annotation(
+            x=1.0, xref="paper", y=round(team_median / div, 6), text=f"team median {fmt_duration(team_median)}",
+            showarrow=False, xanchor="right", yanchor="bottom", font={"color": "#475569"},
+        )  # fmt: skip
+    fig.update_xaxes(title="Weeks since hire (0 = the week of the hire day)", dtick=1, rangemode="tozero")
+    fig.update_yaxes(title=f"Average handle time ({unit})", rangemode="tozero")
+    fig.update_layout(height=360)
+    return fig
+
+
+# --------------------------------------------------------------------------- Handle time page
+
+
+def _with_handle(cases: pl.DataFrame) -> pl.DataFrame:
+    return cases.with_columns((pl.col("handle_seconds") / 60).round(1).alias("Handle (min)")).sort(
+        ["handle_seconds", "case_id"], descending=[True, False], nulls_last=True
+    )
+
+
+def _handle_list(cases: pl.DataFrame, title: str, caption: str | None = None) -> tuple:
+    import streamlit as st
+
+    cfg = {
+        "Handle (min)": st.column_config.NumberColumn(
+            "Handle (min)", help="handle_seconds of the case, in minutes", format="%.1f"
+        )
+    }
+    return _with_handle(cases), title, caption or "Slowest first.", ("Handle (min)",), cfg
+
+
+def render_handle_time(ctx) -> None:
+    """The Handle time page body."""
+    import streamlit as st
+
+    from tsdash import metrics as m
+    from tsdash.ui import components as uc
+
+    grain = grain_control(ctx)
+    data = _cached("handle", handle_data, ctx, grain)
+    if data["total"].height == 0:
+        all_dims = m.pin(ctx.filter.with_(**{d: () for d in m.DIMENSIONS}))
+        t_all = m.handle_time(ctx.ds, all_dims, ())
+        n = int(t_all["cases"].sum()) if t_all.height else 0
+        uc.explain_empty(
+            ctx, rows_in_window=n, rows_after_filters=0, what="resolved cases with a handle time"
+        )
+        return
+    st.caption(
+        uc.safe(
+            f"Handle time of the cases resolved in {_period_text(ctx)} that have one (handle_seconds), counted "
+            f"in the {'week' if grain == 'week' else 'day'} of resolution ({ctx.filter.tz})."
+        )
+    )
+    _short_window_hint(ctx, grain)
+    names = dict(ctx.options.agents)
+    _handle_tiles(ctx, data)
+    _handle_trend(ctx, data, grain)
+    _handle_queues(ctx, data, grain)
+    _handle_distribution(ctx, data)
+    _handle_agents(ctx, data, names)
+    _handle_matrix(ctx, data, names)
+    _handle_tenure(ctx, data, names)
+
+
+def _handle_tiles(ctx, data: dict) -> None:
+    import streamlit as st
+
+    k = data["kpis"]["aht"]
+    t = data["total"].row(0, named=True)
+    d = k.delta
+    cols = st.columns(4)
+    cols[0].metric(
+        "AHT", fmt_duration(k.value), None if d is None else ("+" if d >= 0 else "−") + fmt_duration(abs(d)),
+        delta_color="inverse", help=k.description + f" Change vs the previous {ctx.filter.days} days.",
+    )  # fmt: skip
+    cols[1].metric("Median", fmt_duration(t["median_s"]), help=DEFINITIONS["handle_median"].description)
+    cols[2].metric("90th percentile", fmt_duration(t["p90_s"]), help=DEFINITIONS["handle_p90"].description)
+    cols[3].metric(
+        "Cases", fmt_number(t["cases"]), help="Resolved cases with a handle time (the cases behind AHT)."
+    )
+
+
+def _handle_fetch(ctx, grain: str, x: str) -> Callable[[list[Any]], tuple]:
+    from tsdash import metrics as m
+
+    def fetch(cd: list[Any]) -> tuple:
+        period = _as_date(cd[0])
+        sel: dict[str, Any] = {x: period}
+        where = period_label(grain, period)
+        if len(cd) > 1 and cd[1] is not None:
+            sel["queue"] = cd[1]
+            where += f", queue {cd[1]}"
+        return _handle_list(
+            m.cases_behind(ctx.ds, ctx.filter, "handle-time", **sel), f"Cases resolved, {where}"
+        )
+
+    return fetch
+
+
+def _handle_trend(ctx, data: dict, grain: str) -> None:
+    import streamlit as st
+
+    from tsdash.ui.components import chart
+    from tsdash.ui.fmt import md_escape
+
+    x = data["x"]
+    if grain == "week":
+        fig = fig_handle_weekly(data["trends"])
+        sel = chart(
+            fig, title="Handle time per week: AHT (bars), median and 90th percentile", key="ta_h_week",
+            data=data["overall"], metric="aht", on_select=True,
+            help=DEFINITIONS["aht"].description + " Weeks beyond the normal variation of the previous 8 weeks "
+            "are marked ▲/▼ (red: slower); grey whiskers: each week's normal range of AHT.",
+        )  # fmt: skip
+        lines = []
+        for key in ("aht", "handle_median", "handle_p90"):
+            lines += flag_sentences(data["trends"][key], key)
+        if lines:
+            st.markdown("  \n".join(f"⚠️ {md_escape(s)}" for s in lines))
+        else:
+            st.caption(
+                "No whole week moved beyond the normal week-to-week variation of the 8 weeks before it."
+            )
+    else:
+        fig = fig_duration_lines(
+            data["overall"],
+            x,
+            [(c, n) for c, n in HANDLE_MEASURES.items()],
+            partial=data["partial"],
+            grain=grain,
+        )
+        sel = chart(
+            fig, title="Handle time per day: AHT, median and 90th percentile", key="ta_h_day", data=data["overall"],
+            metric="aht", on_select=True,
+        )  # fmt: skip
+    _drill(ctx, sel, _handle_fetch(ctx, grain, x), "ta_h_trend")
+
+
+def _handle_queues(ctx, data: dict, grain: str) -> None:
+    import streamlit as st
+
+    from tsdash.ui.components import chart
+
+    x = data["x"]
+    if data["by_queue"].height == 0:
+        return
+    if grain == "week":
+        tr = data["trends"]["aht_queue"]
+        sel = weekly_chart(
+            ctx, tr, metric="aht", title="AHT per week by queue", key="ta_h_queue", kind="line", keys=("queue",),
+            data=data["by_queue"],
+        )  # fmt: skip
+    else:
+        fig = fig_duration_lines(
+            data["by_queue"], x, [("aht_s", "AHT")], group="queue", partial=data["partial"], grain=grain
+        )
+        sel = chart(
+            fig,
+            title="AHT per day by queue",
+            key="ta_h_queue_day",
+            data=data["by_queue"],
+            metric="aht",
+            on_select=True,
+        )
+    del st
+    _drill(ctx, sel, _handle_fetch(ctx, grain, x), "ta_h_queue")
+
+
+def _handle_distribution(ctx, data: dict) -> None:
+    import streamlit as st
+
+    from tsdash import metrics as m
+    from tsdash.ui.components import chart
+    from tsdash.ui.drill import case_list
+
+    hist = data["hist"]
+    t = data["total"].row(0, named=True)
+    left, right = st.columns([3, 2])
+    with left:
+        sel = chart(
+            fig_histogram(hist), title="Distribution of handle times (log scale)", key="ta_h_hist", data=hist,
+            metric="aht", on_select=True,
+            help="Resolved cases with a handle time, in bins of equal width on a log scale (each bin about 33% wider "
+            "than the one before), so that both quick and very long cases show. " + DEFINITIONS["aht"].description,
+        )  # fmt: skip
+        st.caption(
+            f"Median {fmt_duration(t['median_s'])} · AHT (mean) {fmt_duration(t['aht_s'])} · 90th percentile "
+            f"{fmt_duration(t['p90_s'])}: the mean sits above the median because a few long cases pull it up."
+        )
+
+        def fetch(cd: list[Any]) -> tuple:
+            lo, hi = float(cd[0]), float(cd[1])
+            cases = m.cases_behind(ctx.ds, ctx.filter, "handle-time")
+            s = pl.max_horizontal(pl.col("handle_seconds"), pl.lit(1.0))
+            inside = cases.filter((s >= lo - 1e-6) & (s < hi - 1e-6))
+            return _handle_list(inside, f"Cases with a handle time of {bin_label(lo, hi)}")
+
+        _drill(
+            ctx, sel, fetch, "ta_h_hist", hint="Click a bar (or drag a box) to list the cases in that bin."
+        )
+    with right:
+        slow = _with_handle(m.cases_behind(ctx.ds, ctx.filter, "handle-time")).head(SLOWEST)
+        case_list(
+            ctx, slow, key="ta_h_slowest", title=f"The {SLOWEST} slowest cases", extra=("Handle (min)",),
+            column_config={"Handle (min)": st.column_config.NumberColumn("Handle (min)", format="%.1f")},
+        )  # fmt: skip
+
+
+def _handle_agents(ctx, data: dict, names: dict[str, str]) -> None:
+    import streamlit as st
+
+    from tsdash import metrics as m
+    from tsdash.metrics.flow_extra import MIN_CASES
+    from tsdash.ui.components import chart
+
+    agents = data["agents"].filter(pl.col("agent_id").is_not_null())
+    if agents.height == 0:
+        return
+    med = data["team_median"]
+    sel = chart(
+        fig_agents(agents, names, med), title="AHT per agent with its 95% interval, against the team median",
+        key="ta_h_agents", data=agents, metric="aht", on_select=True,
+        help=DEFINITIONS["aht"].description + f" Team median: the median of the AHTs of the active agents with at "
+        f"least {MIN_CASES} cases (agents who left, or with fewer cases, are shown but do not set it). Slowest on top; "
+        "a whisker that crosses the team median means the difference may be chance.",
+    )  # fmt: skip
+    del st
+
+    def fetch(cd: list[Any]) -> tuple:
+        aid = cd[0]
+        return _handle_list(
+            m.cases_behind(ctx.ds, ctx.filter, "handle-time", agent_id=aid),
+            f"Cases resolved by {agent_label(names, aid)}",
+        )
+
+    _drill(ctx, sel, fetch, "ta_h_agents", hint="Click an agent's dot to list their cases, slowest first.")
+
+
+def _handle_matrix(ctx, data: dict, names: dict[str, str]) -> None:
+    from tsdash import metrics as m
+    from tsdash.ui.components import chart
+
+    mx = data["matrix"].filter(pl.col("agent_id").is_not_null())
+    if mx.height == 0:
+        return
+    agents = (
+        data["agents"]
+        .filter(pl.col("agent_id").is_not_null())
+        .sort(["aht_s", "agent_id"], descending=[True, False])
+    )
+    agent_order = [a for a in agents["agent_id"].to_list() if a in set(mx["agent_id"].to_list())]
+    queue_order = (
+        mx.group_by("queue")
+        .agg(pl.col("cases").sum())
+        .sort(["cases", "queue"], descending=[True, False])["queue"]
+        .to_list()
+    )
+    sel = chart(
+        fig_matrix(mx, names, agent_order, queue_order),
+        title="AHT per agent and queue, relative to the queue's median agent", key="ta_h_matrix", data=mx,
+        metric="aht_vs_queue", on_select=True,
+    )  # fmt: skip
+
+    def fetch(cd: list[Any]) -> tuple:
+        aid, q = cd[0], cd[1]
+        cases = m.cases_behind(ctx.ds, ctx.filter, "handle-time", agent_id=aid, queue=q)
+        return _handle_list(cases, f"Cases of {agent_label(names, aid)} in {q}")
+
+    _drill(ctx, sel, fetch, "ta_h_matrix", hint="Click a cell to list the agent's cases in that queue.")
+
+
+def _handle_tenure(ctx, data: dict, names: dict[str, str]) -> None:
+    import streamlit as st
+
+    from tsdash import metrics as m
+    from tsdash.ui.components import chart, heading
+    from tsdash.ui.fmt import md_escape
+
+    ten = data["tenure"]
+    if ten.height == 0:
+        heading("New hires' handle time by week since hire")
+        st.caption("No agent was hired in the 120 days before the as-of time (agents.hired_on).")
+        return
+    med = data["team_median"]
+    sel = chart(
+        fig_tenure(ten, names, med), title="New hires' AHT by week since hire", key="ta_h_tenure", data=ten,
+        metric="aht",
+        help="Agents hired in the 120 days before the as-of time (agents.hired_on): the AHT of the cases they "
+        "resolved in each week since the week of their hire day, whatever the period chosen in the sidebar. "
+        "Hollow points: the week is still running (shown once it has 5 cases). " + DEFINITIONS["aht"].description,
+        on_select=True,
+    )  # fmt: skip
+    for s in tenure_sentences(ten, names, med):
+        st.markdown(md_escape(s))
+
+    def fetch(cd: list[Any]) -> tuple:
+        aid, week = cd[0], _as_date(cd[1])
+        f = ctx.filter.with_(start=week, end=week + dt.timedelta(days=6))
+        cases = m.cases_behind(ctx.ds, f, "handle-time", agent_id=aid)
+        return _handle_list(cases, f"Cases resolved by {agent_label(names, aid)}, {week_label(week)}")
+
+    _drill(ctx, sel, fetch, "ta_h_tenure", hint="Click a point to list that week's cases.")
