@@ -87,6 +87,16 @@ def test_demo_numbers_equal_the_engine(demo):
     assert t["Escalated cases"] == fmt_number(e["escalated"])
     assert t["Open escalations now"] == fmt_number(open_now)
     assert t["Median turnaround"] == fmt_duration(ta["median_s"][0])
+    # the weekly rate is the engine's trend(), with the counts behind each week on hover
+    tr = m.trend(demo, f, "escalation_rate")
+    got = chart_spec(at, "tb_e_team")["data"][0]
+    assert got["y"] == pytest.approx(tr["value"].to_list(), abs=1e-6)
+    weekly_counts = m.escalations(demo, f, ("week",))
+    first = weekly_counts.row(0, named=True)
+    assert (
+        f"{fmt_number(first['escalated'])} escalated of {fmt_number(first['created'])} created"
+        in got["hovertemplate"][0]
+    )
     # per-agent rates and their Wilson intervals are the engine's
     per = m.escalations(demo, f, ("agent_id",), detail=True).filter(pl.col("agent_id").is_not_null())
     tr = chart_spec(at, "tb_e_agent")["data"][0]

@@ -92,6 +92,12 @@ def test_demo_numbers_equal_the_engine(demo):
     d = team["mean_score"] - prev["mean_score"]
     mean_tile = next(x for x in at.metric if x.label == "QA mean score")
     assert mean_tile.delta == ("+" if d >= 0 else "-") + f"{abs(d):.1f}"
+    # the weekly team charts draw the engine's trend() values
+    for metric in ("qa_mean", "qa_pass_rate", "qa_critical_errors"):
+        tr = m.trend(demo, f, metric)
+        got = chart_spec(at, f"tb_q_team_{metric}")["data"][0]
+        assert [c[0] for c in got["customdata"]] == [str(w) for w in tr["week"]]
+        assert got["y"] == pytest.approx(tr["value"].to_list(), abs=1e-6)
     # the per-agent chart draws the engine's means and shrunk means
     qa = qx.qa_agents(demo, f, detail=True)
     spec = chart_spec(at, "tb_q_agents")
@@ -168,6 +174,21 @@ def test_selecting_an_agent_lists_their_reviews(demo):
     assert sorted(listed["Criterion score"]) == sorted(cell["criterion_score"].to_list())
 
 
+def test_selecting_a_week_lists_its_failed_reviews(demo):
+    at = run(WINDOW)
+    f = engine_filter(demo)
+    week = m.trend(demo, f, "qa_pass_rate")["week"][1]
+    at.session_state["tb_q_team_qa_pass_rate"] = {
+        "selection": {"points": [{"customdata": [str(week)]}], "point_indices": [1], "box": [], "lasso": []}
+    }
+    at.run()
+    assert not at.exception
+    fails = m.cases_behind(demo, f, "quality", "fails", week=week)
+    listed = at.dataframe(key="tb_q_team_qa_pass_rate__cases").value
+    assert len(listed) == fails.height > 0
+    assert (listed["QA score"] < 80).sum() + fails["critical_error"].sum() >= fails.height
+
+
 def test_daily_view_from_the_link(demo):
     at = run({**WINDOW, "grain": "day"})
     assert not at.exception
@@ -175,6 +196,9 @@ def test_daily_view_from_the_link(demo):
     assert at.query_params["grain"] == "day"
     spec = chart_spec(at, "tb_q_focus_chart")
     assert len(spec["data"][0]["x"]) > 7  # days, not weeks
+    daily = m.quality(demo, engine_filter(demo), ("date",))
+    got = chart_spec(at, "tb_q_team_qa_mean")["data"][0]
+    assert got["y"] == pytest.approx(daily["mean_score"].to_list(), abs=1e-6)
 
 
 def test_no_qa_data(source_env, tmp_path):
@@ -272,36 +296,30 @@ def test_agent_flag_sentences_biggest_first_whole_weeks_only():
     w1, w2 = dt.date(2026, 11, 2), dt.date(2026, 11, 9)
     tr = pl.DataFrame(
         {
-            "agent_id": ["A06", "A03", "A01", "A02"],
+            "agent_id": ["A03", "A06", "A01", "A02"],
             "week": [w1, w1, w2, w2],
-            "value": [70.3, 92.4, 60.0, 0.9],
-            "previous": [86.6, 96.0, 80.0, 0.7],
-            "change": [-16.3, -3.6, -20.0, 0.2],
-            "lower": [81.9, 93.1, 75.0, 0.6],
-            "upper": [91.3, 99.0, 85.0, 0.8],
+            "value": [91.2, 70.3, 60.0, 0.9],
+            "previous": [96.0, 86.6, 80.0, 0.7],
+            "change": [-4.8, -16.3, -20.0, 0.2],
+            "change_limit": [2.9, 4.7, 3.0, 0.1],
+            "lower": [93.1, 81.9, 75.0, 0.6],
+            "upper": [99.0, 91.3, 85.0, 0.8],
             "flag": [True, True, True, None],
             "partial": [False, False, True, False],  # A01's week is partial: left out
         }
     )
     names = {"A06": "Oskar", "A03": "Yusuf <b>"}
-    got = agent_flag_sentences(tr, names, what="QA mean score")
-    assert got == [
-        "Oskar (A06): QA mean score fell 16.3 points (86.6 → 70.3) in the week of 2 Nov — beyond normal "
-        "variation (normal: 81.9 to 91.3).",
-        "Yusuf <b> (A03): QA mean score fell 3.6 points (96.0 → 92.4) in the week of 2 Nov — beyond normal "
-        "variation (normal: 93.1 to 99.0).",
+    # biggest change relative to its limit first: A06 16.3 / 4.7 = 3.5, A03 4.8 / 2.9 = 1.7
+    assert agent_flag_sentences(tr, names) == [
+        "Oskar (A06): QA mean score fell 19% — beyond normal variation (week of 2 Nov: 86.6 → 70.3; "
+        "normal range 81.9 to 91.3).",
+        "Yusuf <b> (A03): QA mean score fell 5.0% — beyond normal variation (week of 2 Nov: 96.0 → 91.2; "
+        "normal range 93.1 to 99.0).",
     ]
-    shares = agent_flag_sentences(
-        tr.with_columns(pl.lit(True).alias("flag"), pl.lit(False).alias("partial")).filter(
-            pl.col("agent_id") == "A02"
-        ),
-        {},
-        what="pass rate",
-        share=True,
-    )
-    assert shares == [
-        "A02: pass rate rose 20.0 percentage points (70.0% → 90.0%) in the week of 9 Nov — beyond normal "
-        "variation (normal: 60.0% to 80.0%)."
+    shares = tr.filter(pl.col("agent_id") == "A02").with_columns(pl.lit(True).alias("flag"))
+    assert agent_flag_sentences(shares, {}, metric="qa_pass_rate") == [
+        "A02: QA pass rate rose 20.0 percentage points — beyond normal variation (week of 9 Nov: 70.0% → "
+        "90.0%; normal range 60.0% to 80.0%)."
     ]
 
 

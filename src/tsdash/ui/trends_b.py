@@ -7,7 +7,10 @@ Page scripts stay thin::
     trends_b.render_quality(ctx)
 
 Numbers come from the metrics engine (:mod:`tsdash.metrics`) and its page helpers
-(:mod:`tsdash.metrics.quality_extra`); this module only lays them out. The figure builders
+(:mod:`tsdash.metrics.quality_extra`); this module only lays them out. The weekly charts, the
+sentences about weeks beyond normal variation, the Weekly/Daily switch and the small label
+helpers are the shared ones of :mod:`tsdash.ui.trends_a`, so that the four trend pages look
+and read the same. The figure builders
 (``fig_*``) are pure (Plotly only) so that they can be tested without a running app.
 Text from the data (agent names, reasons, comments) never reaches Markdown unescaped, and Plotly
 labels get their ``<``/``>``/``&`` escaped (:func:`plot_text`), because Plotly reads a few HTML
@@ -17,13 +20,11 @@ tags in labels.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
-import polars.selectors as cs
 import streamlit as st
 
 from tsdash import metrics as m
@@ -32,10 +33,22 @@ from tsdash.ui import components as uc
 from tsdash.ui.charts import PALETTE
 from tsdash.ui.drill import case_list, open_case, selected_points, selected_row
 from tsdash.ui.fmt import axis_unit, fmt_duration, fmt_number, fmt_pct, md_escape
+from tsdash.ui.trends_a import (
+    agent_label,
+    fig_weekly,
+    flag_sentences,
+    flagged,
+    partial_periods,
+    period_axis,
+    period_label,
+    plot_text,
+    stable,
+    value_format,
+)
+from tsdash.ui.trends_a import grain_control as _shared_grain_control
 
 GRAIN_KEY = "grain"
 URL_KEYS: tuple[str, ...] = (GRAIN_KEY,)
-GRAINS = {"week": "Weekly", "day": "Daily"}
 MIN_CASES = 30  # agents with fewer created cases are marked on the escalation/QA scatter
 MIN_REVIEWS = 5  # ... or fewer QA reviews
 MAX_LIST_ROWS = 2000
@@ -46,85 +59,22 @@ GOOD, BAD, NEUTRAL, MUTED = "#10b981", "#ef4444", "#2563eb", "#94a3b8"
 # --------------------------------------------------------------------------- small pure helpers
 
 
-def plot_text(value: object) -> str:
-    """Data text for a Plotly label: ``<``, ``>`` and ``&`` escaped (Plotly renders a few tags)."""
-    return html.escape("" if value is None else str(value), quote=False)
-
-
-def stable(df: pl.DataFrame) -> pl.DataFrame:
-    """Floats rounded to 6 decimals for drawing. Parallel sums make the last bits of a mean differ
-    from run to run; Streamlit identifies a selectable chart by its figure, so an unrounded figure
-    would drop the user's selection on the rerun the selection itself triggers."""
-    return df.with_columns(cs.float().round(6))
-
-
-def agent_label(names: dict[str, str], agent_id: str | None) -> str:
-    """'Name (A06)', or the id alone when there is no other name; 'Unassigned' for none."""
-    if agent_id is None:
-        return "Unassigned"
-    name = names.get(agent_id, agent_id)
-    return agent_id if name == agent_id else f"{name} ({agent_id})"
-
-
-def week_label(d: dt.date) -> str:
-    return f"week of {d.day} {d:%b}"
-
-
-def period_label(grain: str, d: dt.date) -> str:
-    return week_label(d) if grain == "week" else f"{d:%a} {d.day} {d:%b}"
-
-
-def partial_periods(f: m.Filter, grain: str) -> set[dt.date]:
-    """Weeks (Mondays) or days of the window that are incomplete: cut by the window or still
-    running at as-of. Their numbers cover fewer days and compare badly with whole periods."""
-    f = m.pin(f)
-    if grain == "week":
-        w = m.weeks(f)
-        return set(w.filter(pl.col("partial"))["week"].to_list())
-    as_of = f.resolved_as_of().astimezone(f.zone)
-    day = as_of.date()
-    if f.start <= day <= f.end and (as_of.hour, as_of.minute, as_of.second, as_of.microsecond) != (
-        0,
-        0,
-        0,
-        0,
-    ):
-        return {day}
-    return set()
-
-
 def picked(selection: Any) -> list[list[Any]]:
     """The ``customdata`` lists of the selected points of a chart selection (empty when none)."""
     return [p["customdata"] for p in selected_points(selection) if p["customdata"]]
 
 
 def agent_flag_sentences(
-    tr: pl.DataFrame, names: dict[str, str], *, what: str, share: bool = False, limit: int = 6
+    tr: pl.DataFrame, names: dict[str, str], *, metric: str = "qa_mean", limit: int = 6
 ) -> list[str]:
-    """Sentences for the agents' full weeks whose change was beyond normal variation, biggest first.
-
-    ``tr`` is ``tsdash.metrics.trend(..., keys=("agent_id",))``. Partial weeks are left out (a
-    week cut by the window or still running compares badly with whole weeks).
-    """
-    if tr.height == 0:
-        return []
-    rows = (
-        tr.filter(pl.col("flag").fill_null(False) & ~pl.col("partial"))
-        .with_columns(pl.col("change").abs().alias("_abs"))
-        .sort("_abs", descending=True)
-    )
-    out = []
-    for r in rows.head(limit).iter_rows(named=True):
-        verb = "rose" if r["change"] > 0 else "fell"
-        if share:
-            size = f"{abs(r['change']) * 100:.1f} percentage points ({fmt_pct(r['previous'])} → {fmt_pct(r['value'])})"
-            band = f"normal: {fmt_pct(r['lower'])} to {fmt_pct(r['upper'])}"
-        else:
-            size = f"{abs(r['change']):.1f} points ({r['previous']:.1f} → {r['value']:.1f})"
-            band = f"normal: {r['lower']:.1f} to {r['upper']:.1f}"
-        out.append(
-            f"{agent_label(names, r['agent_id'])}: {what} {verb} {size} in the {week_label(r['week'])} — "
-            f"beyond normal variation ({band})."
+    """The shared sentences (:func:`tsdash.ui.trends_a.flag_sentences`) for the agents' whole
+    weeks beyond normal variation, biggest change (relative to its limit) first. ``tr`` is
+    ``tsdash.metrics.trend(..., keys=("agent_id",))``."""
+    rows = flagged(tr).head(limit)
+    out: list[str] = []
+    for i in range(rows.height):
+        out += flag_sentences(
+            rows.slice(i, 1), metric, keys=("agent_id",), key_label=lambda _k, v: agent_label(names, v)
         )
     return out
 
@@ -565,22 +515,93 @@ def fig_escalation_quality(eq: pl.DataFrame, names: dict[str, str]) -> go.Figure
 
 
 def grain_control(ctx) -> str:
-    """The Weekly/Daily switch, seeded from and written back to the URL (``?grain=day``)."""
-    raw = ctx.param(GRAIN_KEY)
-    key = f"tb_grain_{ctx.page}"
-    if raw is not None and raw not in GRAINS and key not in st.session_state:
-        st.warning(
-            f"Unknown view “{md_escape(raw[:40])}” in the link (use week or day); showing the weekly view.",
-            icon=":material/link_off:",
+    """The shared Weekly/Daily switch (``?grain=week|day``)."""
+    return _shared_grain_control(ctx, key=f"tb_grain_{ctx.page}")
+
+
+WEEKLY_HOW = (
+    " Weeks whose change from the previous week is beyond the normal week-to-week variation of the previous "
+    "8 weeks (XmR limits, docs/METRICS.md: week over week) are marked ▲/▼ in colour; grey whiskers show each "
+    "week's normal range. Partial weeks are faded and not judged."
+)
+
+
+def with_counts(fig: go.Figure, counts: dict[str, str]) -> go.Figure:
+    """Add the count behind each period (``counts[YYYY-MM-DD]``, e.g. '412 reviews') to the hover
+    of the traces whose ``customdata`` starts with the period."""
+    for trace in fig.data:
+        cd, ht = trace.customdata, trace.hovertemplate
+        if cd is None or not isinstance(ht, tuple | list):
+            continue
+        trace.hovertemplate = [
+            h.replace("<extra></extra>", f"<br>{counts[str(c[0])]}<extra></extra>")
+            if str(c[0]) in counts
+            else h
+            for c, h in zip(cd, ht, strict=True)
+        ]
+    return fig
+
+
+def fig_daily(
+    df: pl.DataFrame, col: str, metric: str, *, partial: set[dt.date] | frozenset[dt.date] = frozenset(),
+    counts: dict[str, str] | None = None, height: int = 300,
+) -> go.Figure:  # fmt: skip
+    """One bar per day of ``df`` (``date`` | ``col``), the day in progress faded; formatted by the
+    metric's unit as the weekly charts; ``customdata`` = [date]."""
+    df = stable(df).sort("date")
+    fmt, div, y_title = value_format(metric, df[col].to_list())
+    share = m.DEFINITIONS[metric].unit == "share"
+    days = df["date"].to_list()
+    counts = counts or {}
+    hover = [
+        f"<b>{period_label('day', d)}{' (day in progress)' if d in partial else ''}</b><br>"
+        f"{plot_text(m.DEFINITIONS[metric].label)}: {fmt(v)}"
+        + (f"<br>{counts[str(d)]}" if str(d) in counts else "")
+        + "<extra></extra>"
+        for d, v in zip(days, df[col], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=days,
+            y=[None if v is None else v / div for v in df[col]],
+            marker={"color": NEUTRAL, "opacity": [0.45 if d in partial else 1.0 for d in days]},
+            customdata=[[str(d)] for d in days],
+            hovertemplate=hover,
+            name=m.DEFINITIONS[metric].label,
         )
-    if key not in st.session_state:
-        st.session_state[key] = raw if raw in GRAINS else "week"
-    choice = st.segmented_control(
-        "View", list(GRAINS), format_func=GRAINS.__getitem__, key=key, label_visibility="collapsed"
     )
-    grain = choice if choice in GRAINS else "week"
-    ctx.set_param(GRAIN_KEY, grain)
-    return grain
+    period_axis(fig, "day", len(days))
+    fig.update_yaxes(title=y_title, rangemode="tozero", tickformat=".0%" if share else None)
+    fig.update_layout(height=height, showlegend=False)
+    return fig
+
+
+def period_chart(
+    ctx, f, grain: str, *, metric: str, table: pl.DataFrame, col: str, counts: dict[str, str], title: str,
+    key: str, kind: str = "bar", pass_mark: float | None = None,
+) -> Any:  # fmt: skip
+    """The shared weekly chart of ``metric`` (trend() with flagged weeks marked and said in words),
+    with the count behind each week on hover; or, for the daily view, one bar per day of ``table``
+    (``date`` | ``col``). Returns the selection (customdata = [period])."""
+    help_text = uc.metric_help(metric) or ""
+    if grain == "week":
+        kw = {"pass_mark": pass_mark} if pass_mark is not None else {}
+        tr = m.trend(ctx.ds, f, metric, **kw)
+        fig = with_counts(fig_weekly(tr, metric, kind=kind, height=300), counts)
+        sel = uc.chart(fig, title=title, key=key, data=tr, help=help_text + WEEKLY_HOW, on_select=True)
+        lines = flag_sentences(tr, metric)
+        if lines:
+            st.markdown("  \n".join(f"⚠️ {md_escape(x)}" for x in lines))
+        elif tr.height:
+            st.caption(
+                "No whole week moved beyond the normal week-to-week variation of the 8 weeks before it."
+            )
+        return sel
+    fig = fig_daily(table, col, metric, partial=partial_periods(f, "day"), counts=counts)
+    return uc.chart(
+        fig, title=title, key=key, data=table, on_select=True,
+        help=help_text + " Week-over-week judgement (normal variation) is made on whole weeks: switch to the weekly view.",
+    )  # fmt: skip
 
 
 def _drill(
@@ -703,12 +724,41 @@ def _quality_tiles(ctx, f, pass_mark: float) -> None:
 
 
 def _team_quality(ctx, f, grain: str, pass_mark: float) -> None:
-    """Weekly (or daily) team mean score, pass rate and critical errors (the shared weekly chart)."""
+    """Weekly (or daily) team mean score, pass rate and critical errors (the shared weekly chart),
+    each drilling to the reviews of the selected period."""
+    x = "week" if grain == "week" else "date"
+    per = "week" if grain == "week" else "day"
+    table = m.quality(ctx.ds, f, (x,), pass_mark=pass_mark)
+    reviews = {str(r[x]): f"{fmt_number(r['reviews'])} reviews" for r in table.iter_rows(named=True)}
+    cols = st.columns(3)
+    specs = (
+        ("qa_mean", "mean_score", None, f"QA mean score per {per}", "line", "QA reviews"),
+        ("qa_pass_rate", "pass_rate", "fails", f"QA pass rate per {per}", "line", "Failed QA reviews"),
+        ("qa_critical_errors", "critical_errors", "critical_errors", f"Critical errors per {per}", "bar",
+         "QA reviews with a critical error"),
+    )  # fmt: skip
+    for col, (metric, column, measure, title, kind, what) in zip(cols, specs, strict=True):
+        with col:
+            key = f"tb_q_team_{metric}"
+            sel = period_chart(
+                ctx, f, grain, metric=metric, table=table, col=column, counts=reviews, title=title, key=key,
+                kind=kind, pass_mark=pass_mark,
+            )  # fmt: skip
+            _drill(
+                ctx,
+                sel,
+                lambda p, measure=measure, what=what: (
+                    m.cases_behind(ctx.ds, f, "quality", measure, pass_mark=pass_mark, **{x: p[0]}),
+                    f"{what}, {period_label(grain, dt.date.fromisoformat(str(p[0])[:10]))}",
+                ),
+                key,
+                {"comment": "Comment"},
+            )
 
 
 def _agent_flags(ctx, f, names: dict[str, str], pass_mark: float) -> None:
     tr = m.trend(ctx.ds, f, "qa_mean", keys=("agent_id",), pass_mark=pass_mark)
-    lines = agent_flag_sentences(tr, names, what="QA mean score")
+    lines = agent_flag_sentences(tr, names)
     st.markdown(
         "**Agents whose week changed beyond normal variation**",
         help="Per agent, each whole week's QA mean score against the agent's own previous 8 weeks "
@@ -1076,7 +1126,28 @@ def _escalation_tiles(ctx, f, t0: dict) -> None:
 
 
 def _team_escalations(ctx, f, grain: str) -> None:
-    """Weekly (or daily) escalation rate with counts. Filled in below."""
+    """Weekly (or daily) escalation rate with the counts behind it, drilling to the escalated cases."""
+    x = "week" if grain == "week" else "date"
+    per = "week" if grain == "week" else "day"
+    table = m.escalations(ctx.ds, f, (x,), detail=True)
+    counts = {
+        str(r[x]): f"{fmt_number(r['escalated'])} escalated of {fmt_number(r['created'])} created"
+        for r in table.iter_rows(named=True)
+    }
+    sel = period_chart(
+        ctx, f, grain, metric="escalation_rate", table=table, col="escalation_rate", counts=counts,
+        title=f"Escalation rate per {per} of creation", key="tb_e_team",
+    )  # fmt: skip
+    _drill(
+        ctx,
+        sel,
+        lambda p: (
+            m.cases_behind(ctx.ds, f, "escalations", "escalated", **{x: p[0]}),
+            f"Escalated cases created in the {period_label(grain, dt.date.fromisoformat(str(p[0])[:10]))}",
+        ),
+        "tb_e_team",
+        {"escalation_reason": "Reason"},
+    )
 
 
 def _reasons(ctx, f, grain: str) -> None:
