@@ -6,6 +6,7 @@
     from tsdash.ui.trends_a import weekly_chart
 
     tr = tsdash.metrics.trend(ctx.ds, f, "aht")                 # or keys=("queue",)
+    tr = in_window(tr, tsdash.metrics.handle_time(ctx.ds, f, ("week",)), "aht_s")  # see in_window
     sel = weekly_chart(ctx, tr, metric="aht", title="Average handle time per week", key="aht_w")
     points = selected_points(sel, keys=("week",))               # customdata = [week, *keys]
 
@@ -140,6 +141,27 @@ def _group_label(row: dict, keys: Sequence[str], key_label: Callable[[str, Any],
         v = row[k]
         parts.append(key_label(k, v) if key_label else ("(none)" if v is None else str(v)))
     return ", ".join(parts)
+
+
+def in_window(tr: pl.DataFrame, table: pl.DataFrame, column: str, keys: Sequence[str] = ()) -> pl.DataFrame:
+    """``tr`` (trend() output) with ``value`` taken from the engine's table of the window itself
+    (``table`` grouped by ``(*keys, "week")``, its column ``column``).
+
+    trend() computes every week whole (its history starts 8 weeks before the window), so a first
+    week that the window cuts would show days before the window; the window's table holds only
+    the window's days of that week, as the page's other numbers do. Whole weeks are the same in
+    both. ``previous``, ``change`` and the limits stay trend()'s (whole weeks), and partial weeks
+    are never flagged in words. Weeks without a row in ``table`` are dropped."""
+    if tr.height == 0:
+        return tr
+    on = [*keys, "week"]
+    t = table.select(*on, pl.col(column).cast(pl.Float64).alias("_v"))
+    out = tr.join(t, on=on, how="inner", nulls_equal=True)
+    return (
+        out.with_columns(pl.col("_v").cast(tr.schema["value"]).alias("value"))
+        .drop("_v")
+        .sort(on, nulls_last=True)
+    )
 
 
 def flagged(tr: pl.DataFrame, *, include_partial: bool = False) -> pl.DataFrame:
@@ -331,7 +353,12 @@ def fig_weekly(
                     y=(mid / div).to_list(),
                     mode="markers",
                     name="Normal range (from the previous 8 weeks)",
-                    marker={"size": 10, "color": BAND, "symbol": "line-ew-open", "line": {"width": 1.5, "color": BAND}},
+                    marker={
+                        "size": 10,
+                        "color": BAND,
+                        "symbol": "line-ew-open",
+                        "line": {"width": 1.5, "color": BAND},
+                    },
                     error_y={
                         "type": "data",
                         "symmetric": False,
@@ -514,8 +541,12 @@ def backlog_data(ds, f, grain: str) -> dict[str, Any]:
         "clear": fx.time_to_clear(ds, f),
         "kpis": m.kpis(ds, f),
         "partial": partial_periods(f, grain),
-        "trends": {k: m.trend(ds, f, k) for k in ("inflow", "outflow", "backlog")} if grain == "week" else {},
+        "trends": {},
     }
+    if grain == "week":
+        out["trends"] = {
+            k: in_window(m.trend(ds, f, k), out["flow"], k) for k in ("inflow", "outflow", "backlog")
+        }
     return out
 
 
@@ -1202,8 +1233,11 @@ def handle_data(ds, f, grain: str) -> dict[str, Any]:
         "trends": {},
     }
     if grain == "week":
-        out["trends"] = {k: m.trend(ds, f, k) for k in ("aht", "handle_median", "handle_p90")}
-        out["trends"]["aht_queue"] = m.trend(ds, f, "aht", keys=("queue",))
+        cols = {"aht": "aht_s", "handle_median": "median_s", "handle_p90": "p90_s"}
+        out["trends"] = {k: in_window(m.trend(ds, f, k), out["overall"], c) for k, c in cols.items()}
+        out["trends"]["aht_queue"] = in_window(
+            m.trend(ds, f, "aht", keys=("queue",)), out["by_queue"], "aht_s", keys=("queue",)
+        )
     return out
 
 
