@@ -24,7 +24,7 @@ from tsdash import metrics as m
 from tsdash.dataset import Dataset
 from tsdash.schema import CONTRACT
 from tsdash.ui.components import chart, empty_state, heading, text
-from tsdash.ui.drill import CASE_KEY, case_list, case_rows
+from tsdash.ui.drill import CASE_KEY, COLUMNS, case_list, case_rows
 from tsdash.ui.fmt import fmt_duration, fmt_number, md_escape
 
 if TYPE_CHECKING:
@@ -225,7 +225,16 @@ def render_detail(ctx: Context, case_id: str) -> bool:
             icon=":material/schedule:",
         )
     summary = case_rows(ds, ctx.filter, pl.DataFrame({"case_id": [case_id]}), ctx.options.agents)
-    st.dataframe(summary, hide_index=True, key="case_summary")
+    st.dataframe(
+        summary,
+        hide_index=True,
+        key="case_summary",
+        column_config={
+            "Hours": st.column_config.NumberColumn("Hours", help=COLUMNS["Hours"], format="%.1f"),
+            "SLA": st.column_config.Column("SLA", help=COLUMNS["SLA"]),
+            "Status": st.column_config.Column("Status", help=COLUMNS["Status"]),
+        },
+    )
     st.caption(md_escape(f"Status and SLA state as of {ctx.fmt_time(as_of)} ({tz})."))
 
     left, right = st.columns([3, 2], gap="large")
@@ -249,6 +258,7 @@ def render_detail(ctx: Context, case_id: str) -> bool:
                 pl.col("event").alias("Event"),
                 pl.col("agent_id")
                 .replace_strict(dict(ctx.options.agents), default=pl.col("agent_id"), return_dtype=pl.String)
+                .fill_null("–")
                 .alias("Agent"),
             )
             st.dataframe(table, hide_index=True, key="case_events")
@@ -330,7 +340,7 @@ def render_detail(ctx: Context, case_id: str) -> bool:
 def render_list(ctx: Context) -> None:
     """The searchable list of cases in the period and filters."""
     ds, f = ctx.ds, ctx.filter
-    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     with c1:
         mode = st.segmented_control(
             "Cases",

@@ -211,8 +211,8 @@ def _tables(ctx: Context) -> None:
         hide_index=True,
         key="data_tables",
         column_config={
-            "Rows": st.column_config.NumberColumn("Rows", format="%d"),
-            "Set aside": st.column_config.NumberColumn("Set aside", format="%d"),
+            "Rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "Set aside": st.column_config.NumberColumn("Set aside", format="localized"),
             "Present": st.column_config.CheckboxColumn("Present", help="The source has this table."),
         },
     )

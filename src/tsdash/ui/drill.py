@@ -261,7 +261,7 @@ def case_list(
     unit = "case" if n == 1 else "cases"
     if "Reviewed" in table.columns:
         unit = "review" if n == 1 else "reviews"
-    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
     with left:
         st.markdown(f"**{md_escape(title)}** · {fmt_number(n)} {unit}")
     if caption:

@@ -333,20 +333,23 @@ def _report_caption(ctx: Context) -> None:
 
 
 def _attention_open(ctx: Context) -> None:
+    """Counts of breached / soon due cases and open escalations, then their lists."""
     ds, f = ctx.ds, ctx.filter
     breached = m.cases_behind(ds, f, "backlog-now", "breached").sort("due_at", "case_id")
     due4 = m.cases_behind(ds, f, "backlog-now", "due_within_4h").sort("due_at", "case_id")
     due1 = m.cases_behind(ds, f, "backlog-now", "due_within_1h")
-    cols = st.columns(3)
+    esc = m.cases_behind(ds, f, "backlog-now", "open_escalations").sort("escalated_at", "case_id")
+    cols = st.columns(4)
     for col, key, n in zip(
         cols,
-        ("breached", "due_within_4h", "due_within_1h"),
-        (breached.height, due4.height, due1.height),
+        ("breached", "due_within_4h", "due_within_1h", "open_escalations"),
+        (breached.height, due4.height, due1.height, esc.height),
         strict=True,
     ):
         d = DEFINITIONS["due_within_4h" if key == "due_within_1h" else key]
         label = "Due within 1 h" if key == "due_within_1h" else d.label
         col.metric(label, fmt_number(n), help=d.description, border=True)
+
     both = pl.concat([breached.select("case_id"), due4.select("case_id")])
     case_list(
         ctx,
@@ -360,15 +363,6 @@ def _attention_open(ctx: Context) -> None:
         "live", "Live workload: queues, agents and the unassigned queue", icon=":material/monitor_heart:"
     )
 
-
-def _attention_escalations(ctx: Context) -> None:
-    ds, f = ctx.ds, ctx.filter
-    esc = m.cases_behind(ds, f, "backlog-now", "open_escalations").sort("escalated_at", "case_id")
-    d = DEFINITIONS["open_escalations"]
-    st.metric(d.label, fmt_number(esc.height), help=d.description, border=True)
-    if esc.height:
-        ages = escalation_ages(esc, ctx.as_of)
-        st.caption("Escalated for " + " · ".join(f"{label}: {n}" for label, n in ages))
     shown = esc.select(
         "case_id",
         pl.col("escalation_reason").alias("Reason"),
@@ -376,11 +370,17 @@ def _attention_escalations(ctx: Context) -> None:
         .round(1)
         .alias("Escalated for (h)"),
     )
+    caption = None
+    if esc.height:
+        caption = "Escalated for " + " · ".join(
+            f"{label}: {n}" for label, n in escalation_ages(esc, ctx.as_of)
+        )
     case_list(
         ctx,
         shown,
         key="ov_esc",
         title="Open escalations, oldest first",
+        caption=caption,
         limit=ATTENTION_ROWS,
         empty="No open escalations.",
         extra=("Reason", "Escalated for (h)"),
@@ -487,13 +487,7 @@ def render_overview(ctx: Context) -> None:
 
     st.subheader("Needs attention", anchor=False)
     st.caption(md_escape(f"Open cases at {ctx.fmt_time(ctx.as_of)}; the period does not apply."))
-    left, right = st.columns(2, gap="large")
-    with left:
-        heading("Breached and soon due")
-        _attention_open(ctx)
-    with right:
-        heading("Open escalations by age")
-        _attention_escalations(ctx)
+    _attention_open(ctx)
     heading(
         "Agents whose QA or handle time moved beyond normal variation",
         help=DEFINITIONS["qa_mean"].description + "\n\n" + DEFINITIONS["aht"].description,
