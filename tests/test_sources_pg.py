@@ -115,3 +115,13 @@ def test_missing_table_in_database_is_fatal(pg_url):
     finally:
         with eng.begin() as c:
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def test_postgres_data_version_sees_an_assignment(pg_schema):
+    """Assigning an open case changes no timestamp maximum, but the Live page must move."""
+    url, schema = pg_schema
+    s = Settings(source=SourceConfig(location=url, db_schema=schema))
+    v1 = data_version(s)
+    with create_engine(url).begin() as c:
+        c.execute(text(f"""UPDATE "{schema}".cases SET assigned_agent_id = 'A1' WHERE case_id = 'C2'"""))
+    assert data_version(s) != v1

@@ -73,24 +73,59 @@ def data_version(settings: Settings) -> str:
                 continue
             h.update(f"{f}:{st.st_size}:{st.st_mtime_ns};".encode())
         return h.hexdigest()[:16]
-    from sqlalchemy import text
+    from sqlalchemy import func, select
 
     engine = _version_engine(settings.source.location, settings.source.statement_timeout_s)
-    table = settings.source.table_name("cases")
-    cols = settings.source.columns.get("cases", {})
-    created, resolved = cols.get("created_at", "created_at"), cols.get("resolved_at", "resolved_at")
+    cfg = settings.source
     try:
         with engine.connect() as conn:
-            q = conn.dialect.identifier_preparer
-            t = (q.quote(settings.source.db_schema) + "." if settings.source.db_schema else "") + q.quote(
-                table
-            )
-            row = conn.execute(
-                text(f"SELECT count(*), max({q.quote(created)}), max({q.quote(resolved)}) FROM {t}")
-            ).one()
+            parts = []
+            for table, probes in _VERSION_PROBES.items():
+                t = _reflect(conn, cfg.db_schema, cfg.table_name(table))
+                if t is None:
+                    continue
+                exprs = [func.count()]
+                for agg, col in probes:
+                    src = cfg.source_column(table, col)
+                    if src in t.c:
+                        exprs.append(func.max(t.c[src]) if agg == "max" else func.count(t.c[src]))
+                parts.append(tuple(conn.execute(select(*exprs).select_from(t)).one()))
     except Exception as exc:
         from tsdash.sources.read import _friendly_db_error
 
         raise SourceError(_friendly_db_error(settings.source, exc)) from None
-    h.update(repr(tuple(row)).encode())
+    h.update(repr(parts).encode())
     return h.hexdigest()[:16]
+
+
+# What changes when a case moves: created, assigned, answered, escalated, resolved, reviewed.
+_VERSION_PROBES: dict[str, tuple[tuple[str, str], ...]] = {
+    "cases": (
+        ("max", "created_at"),
+        ("max", "resolved_at"),
+        ("count", "resolved_at"),
+        ("count", "assigned_agent_id"),
+        ("count", "first_response_at"),
+        ("count", "escalated_at"),
+        ("count", "escalation_resolved_at"),
+    ),
+    "qa_reviews": (("max", "reviewed_at"),),
+    "agents": (),
+}
+
+
+def _reflect(conn, schema: str | None, name: str):
+    """The reflected table (cached per database), or None when it does not exist."""
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.exc import NoSuchTableError
+
+    key = (str(conn.engine.url), schema, name)
+    if key not in _TABLES:
+        try:
+            _TABLES[key] = Table(name, MetaData(), schema=schema, autoload_with=conn)
+        except NoSuchTableError:
+            return None
+    return _TABLES[key]
+
+
+_TABLES: dict[tuple, object] = {}
