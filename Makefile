@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DB     := data/tsdash.sqlite
 PORT   ?= 8501
 
-.PHONY: install run demo test test-fast bench lint clean
+.PHONY: install run demo simulate test test-fast bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(STAMP) $(DB)
 # Regenerate the demo data anchored to the current time.
 demo: $(STAMP)
 	$(PY) -m tsdash.cli demo --out $(DB)
+
+# Keep the demo database moving (new cases, assignments, resolutions) for the Live workload page.
+simulate: $(STAMP) $(DB)
+	$(PY) -m tsdash.cli simulate --source sqlite:///$(abspath $(DB))
 
 test: $(STAMP) $(DB)
 	$(PY) -m pytest -n 2 --dist loadgroup -q
