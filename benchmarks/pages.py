@@ -1,66 +1,84 @@
-"""What each page needs from the engine, called as the pages call it.
+"""What each page needs from the engine, called as the page modules call it.
 
-The page scripts are thin: each one calls the engine for its charts and tiles. These functions
-make the same calls, so that their time is the page's data time (everything except drawing):
+The page scripts are thin; their data comes from the metrics engine. These functions make the
+same engine calls as the page bodies (everything but drawing), without Streamlit's caches:
 
-* Overview: the KPI tiles (current and previous period) and the "needs attention" flags -- the
-  week-over-week trend with control limits of every KPI that has a weekly trend.
-* Live workload: workload per agent, per queue and priority, and the backlog-now table.
-* Handle time: handle time (with counts and intervals) by week, by queue and by agent, and the
-  AHT trend.
+* ``overview`` (app.py, tsdash.ui.overview): the KPI tiles against the previous period, the
+  sparkline under each tile, the agents whose QA or AHT moved beyond normal variation (trend
+  flags per agent), and the "needs attention" lists (breached, due within 4 h / 1 h, open
+  escalations).
+* ``live`` (pages/1_Live_workload.py, tsdash.ui.live): the totals, queue x priority workload,
+  open cases by age, per-agent load, the unassigned list and the cases due soonest.
+* ``handle-time`` (pages/3_Handle_time.py, tsdash.ui.trends_a ``handle_data``): handle time in
+  total, by week and by queue, the KPIs, the histogram, agents against the team median, agent x
+  queue, new hires' tenure curve, and the AHT / median / p90 trends (overall and per queue).
 
-``scope_for(window)`` is the pushdown a page load over that window needs (the trend's 8 weeks of
-history before the window and the KPI's previous period included).
+The pages' own pure data helpers (tsdash.ui.overview ``spark_series`` and ``moved_agents``,
+tsdash.ui.trends_a ``handle_data``) are imported when importable, so that the benchmark follows
+the pages; without them the calls issue 8 names are made instead (KPIs and trends; handle time
+by week, queue and agent and its trend).
+
+``scope_for(f)`` is the pushdown a load for these pages over ``f``'s window needs (the trend's
+8 weeks of history before the window and the KPIs' previous period included).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from tsdash.metrics import (
-    DEFINITIONS,
-    KPI_KEYS,
-    TABLES,
-    backlog_now,
-    handle_time,
-    kpis,
-    pin,
-    trend,
-    workload_agents,
-    workload_queues,
-)
+from tsdash import metrics as m
 from tsdash.metrics.stats import LOOKBACK_WEEKS
 
-# KPIs with a weekly trend (open_backlog is a snapshot at as-of)
-TREND_KEYS = tuple(k for k in KPI_KEYS if "week" in TABLES[DEFINITIONS[k].table].allowed_by)
+try:  # the pages' own data helpers (pure functions; the modules import Streamlit)
+    from tsdash.ui.overview import moved_agents, spark_series
+except ImportError:  # pragma: no cover - the page module is not there
+    moved_agents = spark_series = None
+try:
+    from tsdash.ui.trends_a import handle_data
+except ImportError:  # pragma: no cover
+    handle_data = None
 
 
 def overview(ds, f, pass_mark: float = 80.0) -> dict:
-    f = pin(f)
-    tiles = kpis(ds, f, pass_mark=pass_mark)
-    flags = {}
-    for key in TREND_KEYS:
-        tr = trend(ds, f, key, pass_mark=pass_mark)
-        flags[key] = tr["flag"][-1] if tr.height else None
-    return {"tiles": tiles, "flags": flags}
+    f = m.pin(f)
+    out: dict = {"tiles": m.kpis(ds, f, pass_mark=pass_mark)}
+    if spark_series is not None:
+        out["sparks"] = {k: spark_series(ds, f, k, pass_mark=pass_mark) for k in m.KPI_KEYS}
+        out["moved"] = moved_agents(ds, f, pass_mark=pass_mark)
+    else:
+        out["flags"] = {
+            k: m.trend(ds, f, k, pass_mark=pass_mark)
+            for k in m.KPI_KEYS
+            if "week" in m.TABLES[m.DEFINITIONS[k].table].allowed_by
+        }
+    for measure in ("breached", "due_within_4h", "due_within_1h", "open_escalations"):
+        out[measure] = m.cases_behind(ds, f, "backlog-now", measure)
+    return out
 
 
 def live_workload(ds, f, pass_mark: float = 80.0) -> dict:
-    f = pin(f)
+    from tsdash.metrics import live_extra as lx
+
+    f = m.pin(f)
     return {
-        "agents": workload_agents(ds, f),
-        "queues": workload_queues(ds, f),
-        "backlog": backlog_now(ds, f, detail=True),
+        "totals": m.backlog_now(ds, f, (), detail=True),
+        "queues": m.workload_queues(ds, f),
+        "ages": lx.open_age(ds, f),
+        "agents": lx.agent_load(ds, f, detail=True, all_agents=True),
+        "unassigned": lx.oldest_first(m.cases_behind(ds, f, "backlog-now", "unassigned")),
+        "due": lx.due_soonest(m.cases_behind(ds, f, "backlog-now"), f.resolved_as_of(), limit=10),
     }
 
 
 def handle_time_page(ds, f, pass_mark: float = 80.0) -> dict:
-    f = pin(f)
+    f = m.pin(f)
+    if handle_data is not None:
+        return handle_data(ds, f, "week")
     return {
-        "by_week": handle_time(ds, f, ("week",), detail=True),
-        "by_queue": handle_time(ds, f, ("queue",), detail=True),
-        "by_agent": handle_time(ds, f, ("agent_id",), detail=True),
-        "trend": trend(ds, f, "aht", pass_mark=pass_mark),
+        "by_week": m.handle_time(ds, f, ("week",), detail=True),
+        "by_queue": m.handle_time(ds, f, ("queue",), detail=True),
+        "by_agent": m.handle_time(ds, f, ("agent_id",), detail=True),
+        "trend": m.trend(ds, f, "aht", pass_mark=pass_mark),
     }
 
 
@@ -72,5 +90,5 @@ def scope_for(f):
     from tsdash.sources import Scope
 
     monday = f.start - dt.timedelta(days=f.start.weekday())
-    first = min(monday - dt.timedelta(weeks=LOOKBACK_WEEKS), f.previous().start)
+    first = min(monday - dt.timedelta(weeks=LOOKBACK_WEEKS + 1), f.previous().start)
     return Scope(since=f.midnight_utc(first), until=f.window_utc()[1])

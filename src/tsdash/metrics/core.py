@@ -182,6 +182,56 @@ def derived(ds: Dataset, name: str, build: Callable[[Dataset], Any]) -> Any:
     return value
 
 
+class _LRU:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Any, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+TABLE_MEMO_SIZE = 64
+
+
+def memo_table(fn: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
+    """Remember a metric table per dataset for a filter with a fixed as-of.
+
+    A page asks for the same table several times in one run (the AHT, median and p90 trends all
+    read handle time by week; three sparklines read the flow by day). With ``f.as_of`` set the
+    result is fully determined by the dataset, the filter and the arguments, so it is computed
+    once and a copy handed out (at most ``TABLE_MEMO_SIZE`` tables per dataset). A filter without
+    an as-of reads the clock and is never remembered."""
+
+    @functools.wraps(fn)
+    def wrapper(ds: Dataset, f: Filter, by: Sequence[str] | None = None, **kw: Any) -> pl.DataFrame:
+        if f.as_of is None:
+            return fn(ds, f, by, **kw)
+        key = (fn.__name__, f, None if by is None else tuple(by), tuple(sorted(kw.items())))
+        memo = derived(ds, "table_memo", lambda _ds: _LRU(TABLE_MEMO_SIZE))
+        hit = memo.get(key)
+        if hit is None:
+            hit = fn(ds, f, by, **kw)
+            memo.put(key, hit)
+        return hit.clone()
+
+    return wrapper
+
+
 def _reviews_with_dims(ds: Dataset) -> pl.DataFrame:
     """QA reviews (contract columns) with the reviewed agent's team and the reviewed case's queue,
     priority, case type and channel (null for a case unknown to ``cases``; the first row of a

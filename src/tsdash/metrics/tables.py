@@ -33,6 +33,7 @@ from tsdash.metrics.core import (
     empty_table,
     finish,
     local_date,
+    memo_table,
     view,
 )
 from tsdash.metrics.filters import Filter
@@ -160,6 +161,7 @@ def pop_open_at(v: View, t: dt.datetime) -> pl.LazyFrame:
 FLOW_BY = CASE_BY
 
 
+@memo_table
 def flow(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False) -> pl.DataFrame:
     """Inflow, outflow and backlog per local day (default ``by=("date",)``).
 
@@ -265,6 +267,7 @@ def _duration_table(
     return finish(g, by, values)
 
 
+@memo_table
 def handle_time(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -283,6 +286,7 @@ def handle_time(
     )
 
 
+@memo_table
 def first_response(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -300,6 +304,7 @@ def first_response(
     )
 
 
+@memo_table
 def resolution_time(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -317,6 +322,7 @@ def resolution_time(
     )
 
 
+@memo_table
 def escalation_turnaround(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -357,6 +363,7 @@ def _rate_table(
     return finish(g, by, values)
 
 
+@memo_table
 def escalations(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -368,6 +375,7 @@ def escalations(
     )
 
 
+@memo_table
 def sla(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False) -> pl.DataFrame:
     """Of cases resolved in the window, how many at or before due_at; by week of resolved_at."""
     by = check_by("sla", ("week",) if by is None else by, CASE_BY)
@@ -382,6 +390,7 @@ def sla(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool
     )
 
 
+@memo_table
 def reopens(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False) -> pl.DataFrame:
     """Of cases resolved in the window, how many have reopened_count > 0; by week of resolved_at."""
     by = check_by("reopens", ("week",) if by is None else by, CASE_BY)
@@ -391,6 +400,7 @@ def reopens(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: 
     )
 
 
+@memo_table
 def qa_coverage(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -418,6 +428,7 @@ def _passed(pass_mark: float) -> pl.Expr:
     return (pl.col("score") >= pass_mark).fill_null(False) & ~pl.col("critical_error").fill_null(False)
 
 
+@memo_table
 def quality(
     ds: Dataset,
     f: Filter,
@@ -464,6 +475,7 @@ def quality(
 QA_CRITERIA_BY = (*TIME_KEYS, "criterion", *AGENT_KEYS)
 
 
+@memo_table
 def qa_criteria(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -489,6 +501,7 @@ def qa_criteria(
 # --------------------------------------------------------------------------------------------
 
 
+@memo_table
 def backlog_now(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -515,6 +528,7 @@ def backlog_now(
 WORKLOAD_BY = ("agent_id", "team")
 
 
+@memo_table
 def workload(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:
@@ -586,6 +600,7 @@ def shift_seconds(v: View, by: Sequence[str]) -> pl.LazyFrame:
     return segs.group_by(keys).agg(pl.col("shift_s").sum()) if keys else segs.select(pl.col("shift_s").sum())
 
 
+@memo_table
 def throughput(
     ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
 ) -> pl.DataFrame:

@@ -1,0 +1,222 @@
+"""Browser timings: from navigation to every chart drawn, and from a filter change to the
+redrawn page, in Chromium (Debian's /usr/bin/chromium through Playwright) against a Streamlit
+server on the 1M-case benchmark data.
+
+    .venv/bin/python benchmarks/browser.py [--size 1m] [--reps 3]
+
+For each page (Overview, Live workload, and Handle time once its page exists):
+
+* cold: a fresh server, the first visit (the data is loaded on that visit);
+* warm, new view: the data is loaded, but the page has not computed this view yet (a frozen
+  as-of one minute earlier, so Streamlit's per-view caches miss);
+* warm, repeat: the same view again in a new browser session (the page's caches hit);
+* filter change (Overview): the queue payments_fraud picked in the sidebar until the page is
+  redrawn.
+
+"Drawn" is the moment the page reached its final state: the script run is over, every Plotly
+chart has its SVG, and nothing on the page changes for 1.5 s afterwards (polled every 50 ms; the
+time reported is that of the last change, not the end of the quiet period).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import data as D  # noqa: E402
+
+CHROMIUM = os.environ.get("TSDASH_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = {"overview": "", "live": "Live_workload", "handle-time": "Handle_time"}
+QUIET_S = 1.5
+
+_STATE_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  const charts = document.querySelectorAll("[data-testid='stPlotlyChart']");
+  let drawn = 0;
+  charts.forEach(c => { if (c.querySelector('svg.main-svg')) drawn++; });
+  const main = document.querySelector("[data-testid='stMain']");
+  return {
+    state: app ? app.getAttribute('data-test-script-state') : null,
+    charts: charts.length, drawn: drawn,
+    nodes: main ? main.querySelectorAll('*').length : 0,
+    error: document.querySelectorAll("[data-testid='stException']").length,
+  };
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(source: str, log_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    log = open(log_dir / f"streamlit-{port}.log", "w")  # noqa: SIM115 - lives with the process
+    env = {**os.environ, "TSDASH_SOURCE": source, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wait_drawn(page, t0: float, timeout: float = 120.0) -> dict:
+    """Poll until the page is final; returns the time of its last change after ``t0``."""
+    last_sig, last_change = None, time.perf_counter()
+    deadline = t0 + timeout
+    while time.perf_counter() < deadline:
+        s = page.evaluate(_STATE_JS)
+        sig = (s["state"], s["charts"], s["drawn"], s["nodes"])
+        now = time.perf_counter()
+        if sig != last_sig:
+            last_sig, last_change = sig, now
+        done = s["state"] == "notRunning" and s["drawn"] == s["charts"] and s["nodes"] > 0
+        if done and now - last_change >= QUIET_S:
+            return {"secs": last_change - t0, "charts": s["charts"], "errors": s["error"]}
+        page.wait_for_timeout(50)
+    raise TimeoutError(f"page not drawn within {timeout} s: {last_sig}")
+
+
+def query(as_of: dt.datetime) -> str:
+    stamp = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"preset=last_28&tz=Europe%2FBerlin&asof={stamp}"
+
+
+def visit(browser, url: str) -> dict:
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = ctx.new_page()
+    try:
+        t0 = time.perf_counter()
+        page.goto(url)
+        return wait_drawn(page, t0)
+    finally:
+        ctx.close()
+
+
+def filter_change(browser, url: str) -> dict:
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = ctx.new_page()
+    try:
+        page.goto(url)
+        wait_drawn(page, time.perf_counter())
+        box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Queue").first
+        box.locator("input").click()
+        option = page.get_by_role("option", name="payments_fraud", exact=True)
+        option.wait_for()
+        t0 = time.perf_counter()
+        option.click()
+        page.keyboard.press("Escape")
+        return wait_drawn(page, t0)
+    finally:
+        ctx.close()
+
+
+def page_exists(key: str) -> bool:
+    if key == "overview":
+        return True
+    return any(p.stem.split("_", 1)[-1] == PAGES[key] for p in (ROOT / "pages").glob("*.py"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="1m", choices=["100k", "1m", "10m"])
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    n = D.SIZES[a.size]
+    folder = D.parquet_dir(n)
+    pages = [k for k in PAGES if page_exists(k)]
+    results: dict = {"size": a.size, "pages": {}, "load_before": os.getloadavg()}
+    print(f"# Browser timings, {a.size} cases (Parquet), pages: {', '.join(pages)}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for key in pages:
+            path = PAGES[key]
+            r: dict = {"cold": [], "warm_new_view": [], "warm_repeat": [], "filter_change": []}
+            for rep in range(a.reps):
+                proc, base = start_server(str(folder), Path(tmp))
+                try:
+                    url = f"{base}/{path}?{query(D.ANCHOR)}"
+                    r["cold"].append(visit(browser, url))
+                    r["warm_repeat"].append(visit(browser, url))
+                    earlier = D.ANCHOR - dt.timedelta(minutes=rep + 1)
+                    r["warm_new_view"].append(visit(browser, f"{base}/{path}?{query(earlier)}"))
+                    if key == "overview":
+                        r["filter_change"].append(filter_change(browser, url))
+                finally:
+                    stop(proc)
+            summary = {k: statistics.median(x["secs"] for x in v) for k, v in r.items() if v}
+            results["pages"][key] = {"runs": r, "median": summary}
+            print(
+                f"  {key:12s} "
+                + "  ".join(
+                    f"{k} {v * 1000:.0f} ms" if v < 1 else f"{k} {v:.2f} s" for k, v in summary.items()
+                ),
+                flush=True,
+            )
+        browser.close()
+    results["load_after"] = os.getloadavg()
+    out = D.BENCH_DIR / f"browser-{a.size}.json"
+    out.write_text(json.dumps(results, indent=1))
+    print(f"saved to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

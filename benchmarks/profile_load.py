@@ -1,0 +1,77 @@
+"""Where loading time goes: ``load_dataset`` split into reading (per table) and validation (per
+step and table), with the peak memory.
+
+    .venv/bin/python benchmarks/profile_load.py SOURCE [--scope]
+
+SOURCE is a Parquet folder, a SQLite file or a SQLAlchemy URL; ``--scope`` pushes the pages'
+28-day window down (benchmarks/pages.py ``scope_for``). The steps are timed by wrapping the
+functions of tsdash.sources.read and tsdash.validate in this process only (nothing is changed
+on disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("source")
+    ap.add_argument("--scope", action="store_true")
+    a = ap.parse_args(argv)
+
+    import tsdash.sources.read as R
+    import tsdash.validate as V
+    from benchmarks import common as C
+    from benchmarks import pages as PG
+
+    src = a.source
+    if "://" not in src and src.endswith((".sqlite", ".db")):
+        src = f"sqlite:///{Path(src).resolve()}"
+    settings = C.settings_for(src)
+    scope = PG.scope_for(C.tsdash_filter(C.page_window())) if a.scope else None
+    spent: dict[tuple[str, str], float] = defaultdict(float)
+
+    def wrap(module, fn: str, label) -> None:
+        orig = getattr(module, fn)
+
+        def timed(*args, **kw):
+            t0 = time.perf_counter()
+            try:
+                return orig(*args, **kw)
+            finally:
+                spent[(fn, label(args))] += time.perf_counter() - t0
+
+        setattr(module, fn, timed)
+
+    wrap(R, "_scan_parquet", lambda a: f"read {a[1]}")
+    wrap(R, "_events_of_kept_cases", lambda a: "keep events of kept cases")
+    wrap(R, "_fetch_adbc", lambda a: "read (ADBC) " + a[1].split(" FROM ", 1)[-1].split()[0].strip('"'))
+    wrap(V, "_prepare", lambda a: a[0].raw.name)
+    wrap(V, "_typed", lambda a: a[0].raw.name)
+    wrap(V, "_quarantine", lambda a: a[0].raw.name)
+    wrap(V, "_warn_unknown", lambda a: f"{a[1]}.{a[4]}")
+    wrap(V, "normalize", lambda a: "all")
+
+    from tsdash.sources import load_dataset
+
+    t0 = time.perf_counter()
+    ds = load_dataset(settings, scope)
+    total = time.perf_counter() - t0
+    print(f"load_dataset({src}{', scope' if scope else ''}): {total:.2f} s, {ds.cases.height:,} cases")
+    for (fn, label), secs in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {secs:7.2f} s  {fn:22s} {label}")
+    print(f"peak RSS {C.peak_rss_mb():.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
