@@ -106,7 +106,7 @@ def chart(
     A figure with more than :data:`MAX_CHART_POINTS` points is not sent: aggregate first.
     """
     help_text = help or metric_help(metric)
-    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
     with left:
         heading(title, help=help_text)
     if data is not None:
