@@ -51,7 +51,7 @@ def test_quality_page_drills_from_the_agents_chart(server, page):
     assert page.locator("[data-testid='stMetricValue']").count() == 5
     shot(page, "trends_b_quality")
 
-    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart = page.locator("[data-testid='stPlotlyChart']", has_text="Shrunk toward the team").first
     # the shrunk estimates (second trace); the first row on top is the lowest
     diamond = chart.locator(".scatterlayer .trace").nth(1).locator("path.point").first
     box_select(page, chart, diamond)
@@ -71,7 +71,7 @@ def test_escalations_page_drills_from_the_reasons_chart(server, page):
     assert page.locator("[data-testid='stMetricValue']").count() == 4
     shot(page, "trends_b_escalations")
 
-    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart = page.locator("[data-testid='stPlotlyChart']", has_text="policy_unclear").first  # by reason
     # the bottom segment (most frequent reason) of a whole week in the middle of the window
     bar = chart.locator(".barlayer .trace").first.locator("path").nth(4)
     box_select(page, chart, bar, whole_bar=True)

@@ -350,7 +350,7 @@ def fig_lines(
             )
         )
     fig.update_yaxes(title=y_title, rangemode="tozero")
-    fig.update_xaxes(title=None, tickformat="%d %b")
+    period_axis(fig, grain, df[x].n_unique() if df.height else 0)
     fig.update_layout(height=340, hovermode="closest")
     return fig
 
@@ -385,7 +385,7 @@ def fig_reasons(
         )
     fig.update_layout(barmode="stack", height=360)
     fig.update_yaxes(title="Escalated cases")
-    fig.update_xaxes(title=None, tickformat="%d %b")
+    period_axis(fig, grain, rs[x].n_unique() if rs.height else 0)
     return fig
 
 
