@@ -217,3 +217,21 @@ def test_table_summary():
         "7 h ago",
     )
     assert s.filter(pl.col("Table") == "shifts").row(0, named=True)["Present"] is False
+
+
+def test_only_required_tables_and_a_hostile_link(fixture_source):
+    at = open_page({"agent": ["<img src=x onerror=alert(1)>", "A1"], "from": "2026-99-01", "tz": "<b>"})
+    assert not at.exception and not at.error
+    text = "\n".join(w.value for w in at.warning).replace("\\", "")
+    assert "<img src=x onerror=alert(1)>" in text and "2026-99-01" in text
+    assert "<img" not in everything(at).replace("\\<", "")
+    t = tables_table(at)
+    assert [t.loc[n, "Present"] for n in ("agents", "cases", "qa_reviews", "events")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert (t.loc["cases", "Rows"], t.loc["agents", "Rows"]) == (6, 4)
+    assert any("Optional tables not in the source: qa_reviews, qa_criteria, events, shifts" in c.value.replace("\\", "")
+               for c in at.caption)  # fmt: skip

@@ -354,3 +354,17 @@ def test_escalation_ages():
         ("over 3 days", 2),
     ]
     assert escalation_ages(esc.clear(), as_of)[0] == ("under 4 h", 0)
+
+
+def test_a_single_agent_in_the_data(source_env, tmp_path):
+    t = fixture_tables()
+    t["agents"] = t["agents"].filter(pl.col("agent_id") == "A1")
+    t["cases"] = t["cases"].filter(pl.col("assigned_agent_id") == "A1")  # C1 (resolved) and C6 (open)
+    source_env(write_sqlite(tmp_path / "one.sqlite", t))
+    asof = ANCHOR.strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = run({"asof": asof, "preset": "last_28"})
+    assert not at.exception and not at.error and not at.warning
+    shown = tiles(at)
+    assert shown["Open backlog now"].value == "1" and shown["Breached (open)"].value == "0"
+    assert shown["Average handle time"].value == "20.0 min"  # C1: 1200 s
+    assert shown["SLA attainment"].value == "100.0%"  # C1 resolved exactly at its 24 h due time
