@@ -49,7 +49,8 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAGES = {"overview": "", "live": "Live_workload", "handle-time": "Handle_time"}
+PAGES = {"overview": "", "live": "Live_workload", "handle-time": "Handle_time", "data": "Data"}
+DEFAULT_PAGES = ("overview", "live", "handle-time")
 QUIET_S = 1.5
 
 _STATE_JS = """() => {
@@ -176,12 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="1m", choices=["100k", "1m", "10m"])
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--pages", default=",".join(DEFAULT_PAGES), help=f"comma-separated: {', '.join(PAGES)}")
     a = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
     n = D.SIZES[a.size]
     folder = D.parquet_dir(n)
-    pages = [k for k in PAGES if page_exists(k)]
+    pages = [k for k in a.pages.split(",") if k in PAGES and page_exists(k)]
     results: dict = {"size": a.size, "pages": {}, "load_before": os.getloadavg()}
     print(f"# Browser timings, {a.size} cases (Parquet), pages: {', '.join(pages)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:

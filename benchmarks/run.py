@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/run.py [--size 1m|10m] [--reps N] [--only tables,memory,cli,pages]
 
 Sizes: ``1m`` (default, a few minutes): tables at 100k and 1M cases, the CLI and the pages at
-1M. ``10m``: the same plus 10M cases (tables from Parquet, the pages' 28-day window with the
-Scope pushed down), the pages from SQLite and (when a server answers) PostgreSQL at 1M.
+1M. ``10m``: the same plus 10M cases (tables from Parquet; the pages' 28-day window with the
+Scope pushed down, over the demo's 90 days and over two years of history), the pages at 100k,
+and from SQLite and (when a server answers) PostgreSQL at 1M.
 
 Method (docs/PERFORMANCE.md):
 
@@ -305,15 +306,13 @@ def import_check() -> dict:
     return {"total_ms": total_us / 1000, "heavy": sorted(heavy)}
 
 
-def bench_pages(n: int, reps: int, results: dict, sources: list[tuple[str, str, str | None]]) -> None:
+def bench_pages(
+    title: str, reps: int, results: dict, sources: list[tuple[str, str, str | None]], scoped: bool = False
+) -> None:
     """Page data: cold (fresh process: load + page) and warm (data in memory)."""
     from benchmarks.pages import PAGES
 
-    scoped = n >= 10_000_000
-    log(
-        f"\n## Page data, {D.label(n)} cases, 28-day window"
-        + (" (Scope pushed down to the source)" if scoped else "")
-    )
+    log(f"\n## Page data, {title}, 28-day window" + (" (Scope pushed down to the source)" if scoped else ""))
     rows, summary = [], {}
     for src_label, location, schema in sources:
         cold: dict = {p: [] for p in PAGES}
@@ -355,7 +354,7 @@ def bench_pages(n: int, reps: int, results: dict, sources: list[tuple[str, str, 
     text = print_table(
         ["source", "page", "cases loaded", "warm", "cold", "(of which load)", "cold peak MB"], rows
     )
-    results.setdefault("pages", {})[D.label(n)] = {"summary": summary, "text": text}
+    results.setdefault("pages", {})[title] = {"summary": summary, "text": text}
 
 
 def bench_demo_first_page(results: dict) -> None:
@@ -411,7 +410,12 @@ def main(argv: list[str] | None = None) -> int:
                     sources.append(("postgresql", D.PG_URL, schema))
                 else:
                     log("  (no PostgreSQL at 127.0.0.1:5432: skipped)")
-            bench_pages(n, reps, results, sources)
+            big = n >= 10_000_000
+            bench_pages(f"{D.label(n)} cases over {D.DAYS} days", reps, results, sources, scoped=big)
+            if big:
+                long = str(D.parquet_dir(n, log=log, days=D.LONG_DAYS))
+                title = f"{D.label(n)} cases over {D.LONG_DAYS} days"
+                bench_pages(title, reps, results, [("parquet", long, None)], scoped=True)
     if "demo" in only:
         bench_demo_first_page(results)
     results["finished"] = time.time()

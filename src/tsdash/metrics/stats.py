@@ -19,7 +19,6 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import polars as pl
 
 Z95 = 1.959963984540054  # standard normal 97.5 % quantile
@@ -133,6 +132,8 @@ def median_interval(values: pl.Series) -> tuple[float | None, float | None]:
     half = Z95 * math.sqrt(n) / 2
     j = max(1, math.floor(n / 2 - half))
     k = min(n, math.ceil(1 + n / 2 + half))
+    import numpy as np  # here: the CLI's start-up does not need numpy
+
     # the j-th and k-th smallest by selection (linear time) instead of a full sort
     part = np.partition(v.cast(pl.Float64).to_numpy(), [j - 1, k - 1])
     return float(part[j - 1]), float(part[k - 1])
