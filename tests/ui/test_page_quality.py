@@ -334,3 +334,15 @@ def test_partial_periods_and_plot_text():
     assert partial_periods(f.with_(as_of=dt.datetime(2026, 3, 12, tzinfo=dt.UTC)), "day") == set()
     assert plot_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
     assert stable(pl.DataFrame({"a": [0.1 + 0.2], "n": [3]})).rows() == [(0.3, 3)]
+
+
+def test_reviews_without_rubric_scores(source_env, tmp_path):
+    from tsdash.demo import generate
+
+    tables = generate(days=14, agents=4, seed=3, now=ANCHOR)
+    keep = {k: v for k, v in tables.items() if k in ("agents", "cases", "qa_reviews")}
+    source_env(write_sqlite(tmp_path / "no_rubric.sqlite", keep))
+    at = run({"preset": "last_28"})
+    assert not at.exception and not at.error
+    assert any("no “qa_criteria” table" in plain(i.value) for i in at.info)
+    assert agents_table(at).shape[0] == 4

@@ -1029,7 +1029,7 @@ def _reviews_list(ctx, f, names: dict[str, str], pass_mark: float) -> None:
         pl.col("critical_error").fill_null(False).alias("Critical error"),
         pl.col("passed").alias("Passed"),
         pl.col("reviewer_id").alias("Reviewer"),
-        pl.col("comment").alias("Comment"),
+        pl.col("comment").fill_null("").alias("Comment"),
     )
     if total > MAX_LIST_ROWS:
         st.caption(
