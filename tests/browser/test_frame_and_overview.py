@@ -118,7 +118,9 @@ def test_deep_link_on_a_fresh_server(demo_db, demo_ds, browser, tmp_path):
         # the filters are shown in the sidebar
         dates = sidebar_widget(page, "stDateInput", "Dates").locator("input")
         assert [dates.nth(i).input_value() for i in range(dates.count())] == ["2026-10-27", "2026-11-23"]
-        assert sidebar_widget(page, "stSelectbox", "Time zone").locator("input").input_value() == "Europe/Berlin"
+        assert (
+            sidebar_widget(page, "stSelectbox", "Time zone").locator("input").input_value() == "Europe/Berlin"
+        )
         assert "payments_fraud" in sidebar_widget(page, "stMultiSelect", "Queue").inner_text()
         name = ds.agents.filter(pl.col("agent_id") == "A04")["name"][0]
         assert name in sidebar_widget(page, "stMultiSelect", "Agent").inner_text()
