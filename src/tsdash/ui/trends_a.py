@@ -830,7 +830,7 @@ def _drill(
 
     points = _selected(sel)
     if not points:
-        st.caption(hint or "Click a bar or point (or drag a box over it) to list the cases behind it.")
+        st.caption(hint or "Drag a box over a bar or point to list the cases behind it.")
         return
     try:
         got = fetch(points[0])
@@ -1768,9 +1768,7 @@ def _handle_distribution(ctx, data: dict) -> None:
             inside = cases.filter((s >= lo - 1e-6) & (s < hi - 1e-6))
             return _handle_list(inside, f"Cases with a handle time of {bin_label(lo, hi)}")
 
-        _drill(
-            ctx, sel, fetch, "ta_h_hist", hint="Click a bar (or drag a box) to list the cases in that bin."
-        )
+        _drill(ctx, sel, fetch, "ta_h_hist", hint="Drag a box over a bar to list the cases in that bin.")
     with right:
         slow = _with_handle(m.cases_behind(ctx.ds, ctx.filter, "handle-time")).head(SLOWEST)
         case_list(
@@ -1806,7 +1804,13 @@ def _handle_agents(ctx, data: dict, names: dict[str, str]) -> None:
             f"Cases resolved by {agent_label(names, aid)}",
         )
 
-    _drill(ctx, sel, fetch, "ta_h_agents", hint="Click an agent's dot to list their cases, slowest first.")
+    _drill(
+        ctx,
+        sel,
+        fetch,
+        "ta_h_agents",
+        hint="Drag a box over an agent's dot to list their cases, slowest first.",
+    )
 
 
 def _handle_matrix(ctx, data: dict, names: dict[str, str]) -> None:
@@ -1839,7 +1843,9 @@ def _handle_matrix(ctx, data: dict, names: dict[str, str]) -> None:
         cases = m.cases_behind(ctx.ds, ctx.filter, "handle-time", agent_id=aid, queue=q)
         return _handle_list(cases, f"Cases of {agent_label(names, aid)} in {q}")
 
-    _drill(ctx, sel, fetch, "ta_h_matrix", hint="Click a cell to list the agent's cases in that queue.")
+    _drill(
+        ctx, sel, fetch, "ta_h_matrix", hint="Drag a box over a cell to list the agent's cases in that queue."
+    )
 
 
 def _handle_tenure(ctx, data: dict, names: dict[str, str]) -> None:
@@ -1872,4 +1878,4 @@ def _handle_tenure(ctx, data: dict, names: dict[str, str]) -> None:
         cases = m.cases_behind(ctx.ds, f, "handle-time", agent_id=aid)
         return _handle_list(cases, f"Cases resolved by {agent_label(names, aid)}, {week_label(week)}")
 
-    _drill(ctx, sel, fetch, "ta_h_tenure", hint="Click a point to list that week's cases.")
+    _drill(ctx, sel, fetch, "ta_h_tenure", hint="Drag a box over a point to list that week's cases.")
