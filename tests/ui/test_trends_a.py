@@ -94,3 +94,66 @@ def test_figure_marks_flagged_weeks_with_colour_and_text():
         "x",
     ]
     assert fig.data[0].marker.color[5] == ta.NEUTRAL_FLAG  # inflow is neutral
+
+
+def test_in_window_takes_the_windows_own_value_of_a_cut_week():
+    # trend() computes whole weeks: the first week (cut by the window) shows 100 created, of
+    # which only 40 fall in the window's days; the window's table says 40, the chart must too.
+    tr = _trend([100, 120, 110, 130, 120, 125]).with_columns(pl.col("value").cast(pl.Int64))
+    table = pl.DataFrame({"week": W[2:6], "inflow": [40, 130, 120, 125]})
+    got = ta.in_window(tr, table, "inflow")
+    assert got["week"].to_list() == W[2:6]
+    assert got["value"].to_list() == [40, 130, 120, 125]
+    assert got.schema["value"] == pl.Int64
+    # previous, change and limits stay trend()'s (whole weeks)
+    assert got["previous"].to_list() == tr["previous"].to_list()[2:6]
+
+
+def test_page_helpers_in_words():
+    assert ta.hour_span("23") == "23:00–00:00" and ta.hour_span("07") == "07:00–08:00"
+    assert ta.bin_label(562.341325, 749.894209) == "9.4–12.5 min"
+    assert ta.bin_label(10_000.0, 13_335.2) == "2.8–3.7 h"
+    clear = pl.DataFrame(
+        {
+            "queue": ["a", "b", "c"],
+            "backlog": [30, 72, 0],
+            "net_per_day": [-5.0, 3.4, 0.0],
+            "status": ["shrinking", "growing", "clear"],
+            "days_to_clear": [6.0, None, 0.0],
+            "clear_date": [dt.date(2026, 3, 8), None, dt.date(2026, 3, 2)],
+        }
+    )
+    assert ta.clear_sentences(clear, lambda d: f"{d:%a %d %b}") == [
+        "b: growing by 3.4 cases a day (72 open).",
+        "a: 30 open, shrinking by 5.0 a day — clear in 6.0 days (Sun 08 Mar).",
+        "c: nothing open.",
+    ]
+    ten = pl.DataFrame(
+        {
+            "agent_id": ["n1"] * 3,
+            "hired_on": [dt.date(2026, 10, 5)] * 3,
+            "weeks_since_hire": [0, 1, 2],
+            "aht_s": [1260.0, 900.0, 600.0],
+            "partial": [False, False, True],
+        }
+    )
+    assert ta.tenure_sentences(ten, {"n1": "Mei"}, 630.0) == [
+        "Mei (n1), hired 5 Oct: AHT 21.0 min in week 0 → 15.0 min in week 1 (team median 10.5 min)."
+    ]
+
+
+def test_heat_grid_zero_and_unobserved_cells():
+    heat = pl.DataFrame({"weekday": ["Mon"], "hour": ["09"], "arrivals": [6]})
+    hours = pl.DataFrame({"weekday": ["Mon", "Mon"], "hour": ["09", "10"], "hours": [3.0, 3.0]})
+    g = ta.heat_grid(heat, hours)
+    assert g.height == 7 * 24
+    cell = {(r["weekday"], r["hour"]): r["per_hour"] for r in g.iter_rows(named=True)}
+    assert cell[("Mon", "09")] == 2.0  # 6 arrivals over 3 Monday 09:00 hours
+    assert cell[("Mon", "10")] == 0.0  # observed, nobody came
+    assert cell[("Tue", "09")] is None  # the window holds no Tuesday
+    assert ta.busiest_hours(
+        pl.DataFrame({"weekday": ["Mon", "Fri"], "hour": ["09", "19"], "per_hour": [2.0, 3.5]})
+    ) == [
+        ("Fri", "19", 3.5),
+        ("Mon", "09", 2.0),
+    ]

@@ -1247,7 +1247,7 @@ def bin_label(lo: float, hi: float) -> str:
 
     div, unit = duration_unit(hi)
     lo_d, hi_d = lo / div, hi / div
-    digits = 0 if hi_d >= 10 else 1
+    digits = 0 if lo_d >= 10 else 1
     return f"{lo_d:.{digits}f}–{hi_d:.{digits}f} {unit}"
 
 
