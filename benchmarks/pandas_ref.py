@@ -79,13 +79,19 @@ def read_cases(p: Params, columns: list[str]) -> pd.DataFrame:
 
 
 def due_at(df: pd.DataFrame, p: Params) -> pd.Series:
-    """sla_due_at, else created_at + the target of (queue, priority)."""
-    prio = df["priority"].astype(object)
-    hours = prio.map(p.targets).astype("float64").fillna(p.other_hours)
-    for queue, per in p.queue_overrides.items():
-        for prio_name, h in per.items():
-            hours = hours.mask((df["queue"] == queue).fillna(False) & (prio == prio_name), h)
-    computed = df["created_at"] + pd.to_timedelta(hours * 3600.0, unit="s")
+    """sla_due_at, else created_at + the target of (queue, priority) (vectorised: one comparison
+    per known priority and override, no per-row lookups)."""
+    prio, queue = df["priority"], df["queue"]
+    conds = [
+        ((queue == q) & (prio == pr)).fillna(False).to_numpy(bool)
+        for q, per in p.queue_overrides.items()
+        for pr in per
+    ]
+    values = [h for per in p.queue_overrides.values() for h in per.values()]
+    conds += [(prio == pr).fillna(False).to_numpy(bool) for pr in p.targets]
+    values += list(p.targets.values())
+    hours = np.select(conds, values, default=p.other_hours)
+    computed = df["created_at"] + pd.to_timedelta(np.round(hours * 3600e6).astype("int64"), unit="us")
     return df["sla_due_at"].fillna(computed)
 
 

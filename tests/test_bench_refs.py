@@ -2,7 +2,8 @@
 the same numbers as the plain way.
 
 * benchmarks/pandas_ref.py (the pandas baseline) and benchmarks/duckdb_ref.py reading Parquet
-  files (the DuckDB reference) equal tsdash's six default tables on a small generated demo
+  files (the DuckDB reference, flow both counted directly and by running sums) equal tsdash's six
+  default tables on a small generated demo
   written to Parquet, with the SLA overrides of tsdash.toml, over a window with a DST change and
   a short frozen window;
 * the window-offset local dates equal a per-value time-zone conversion in zones with odd DST rules;
@@ -68,11 +69,13 @@ def test_pandas_and_duckdb_refs_equal_tsdash(bench_data, window):
     f = Filter(start, end, tz=tz, as_of=as_of)
     p = _params(folder, start, end, tz, as_of)
     sql = D.sql_tables(folder, f, sla=SLA)
+    sql_cumsum = D.sql_tables(folder, f, sla=SLA, names=("flow",), flow="cumsum")
     for name in C.SIX:
         ours = TABLES[name].compute(ds, f)
         assert ours.height > 0, name
         D.assert_same(name, ours, C.pandas_to_polars(P.TABLES[name](p)))
         D.assert_same(name, ours, sql[name])
+    D.assert_same("flow", TABLES["flow"].compute(ds, f), sql_cumsum["flow"])
 
 
 def test_pandas_ref_in_memory_equals_from_files(bench_data):
