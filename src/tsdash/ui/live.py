@@ -284,6 +284,7 @@ def fig_queues(wq: pl.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         barmode="stack",
+        legend_traceorder="normal",
         xaxis_title=None,
         yaxis_title="open cases",
         xaxis={"categoryorder": "array", "categoryarray": [plot_text(q) for q in order]},
@@ -310,6 +311,7 @@ def fig_ages(ages: pl.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         barmode="stack",
+        legend_traceorder="normal",
         xaxis={
             "categoryorder": "array",
             "categoryarray": list(lx.AGE_BUCKET_LABELS),
@@ -567,7 +569,11 @@ def controls(ctx: Context) -> tuple[int, bool]:
 def _status(ctx: Context, snap: Snapshot, why: str, interval: int, paused: bool) -> None:
     now = _now()
     lt = ctx.local(snap.as_of)
-    when = f"{lt:%H:%M:%S}" if lt.date() == ctx.local(now).date() else ctx.fmt_time(snap.as_of, seconds=True)
+    when = (
+        f"{lt:%H:%M:%S %Z}"
+        if lt.date() == ctx.local(now).date()
+        else f"{ctx.fmt_time(snap.as_of, seconds=True)} {lt:%Z}"
+    )
     parts = [f"**As of {md_escape(when)}**"]
     if why == "frozen":
         parts.append("frozen link: these numbers do not refresh (Unfreeze in the sidebar for live numbers)")
@@ -629,9 +635,7 @@ def _styled_queue_table(table: pl.DataFrame) -> Any:
     return sty
 
 
-def _queues(ctx: Context) -> None:
-    ds, f = ctx.ds, ctx.filter
-    wq = m.workload_queues(ds, f)
+def _queues(ctx: Context, wq: pl.DataFrame) -> None:
     table = queue_table(wq)
     uc.heading(
         "Open cases by queue and priority",
@@ -643,84 +647,83 @@ def _queues(ctx: Context) -> None:
             + DEFINITIONS["due_within_4h"].description
         ),
     )
-    left, right = st.columns([3, 2])
+    key = ids_key(_K + "queues", list(zip(table["queue"], table["priority"], strict=True)))
+    _track(key)
+    event = st.dataframe(
+        _styled_queue_table(table),
+        key=key,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "Open": st.column_config.NumberColumn("Open", help=DEFINITIONS["open_backlog"].description),
+            "Unassigned": st.column_config.NumberColumn(
+                "Unassigned", help=DEFINITIONS["unassigned"].description
+            ),
+            "Breached": st.column_config.NumberColumn("Breached", help=DEFINITIONS["breached"].description),
+            "Due < 1 h": st.column_config.NumberColumn(
+                "Due < 1 h", help="Due within the next hour, not breached."
+            ),
+            "Due < 4 h": st.column_config.NumberColumn(
+                "Due < 4 h", help=DEFINITIONS["due_within_4h"].description
+            ),
+            "Escalated": st.column_config.NumberColumn(
+                "Escalated", help=DEFINITIONS["open_escalations"].description
+            ),
+            "Oldest": st.column_config.TextColumn("Oldest", help=DEFINITIONS["oldest_age"].description),
+        },
+        height=min(38 + 35 * table.height, 430),
+    )
+    left, right = st.columns([6, 1], vertical_alignment="center")
     with left:
-        key = ids_key(_K + "queues", list(zip(table["queue"], table["priority"], strict=True)))
-        _track(key)
-        event = st.dataframe(
-            _styled_queue_table(table),
-            key=key,
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            column_config={
-                "Open": st.column_config.NumberColumn("Open", help=DEFINITIONS["open_backlog"].description),
-                "Unassigned": st.column_config.NumberColumn(
-                    "Unassigned", help=DEFINITIONS["unassigned"].description
-                ),
-                "Breached": st.column_config.NumberColumn(
-                    "Breached", help=DEFINITIONS["breached"].description
-                ),
-                "Due < 1 h": st.column_config.NumberColumn(
-                    "Due < 1 h", help="Due within the next hour, not breached."
-                ),
-                "Due < 4 h": st.column_config.NumberColumn(
-                    "Due < 4 h", help=DEFINITIONS["due_within_4h"].description
-                ),
-                "Escalated": st.column_config.NumberColumn(
-                    "Escalated", help=DEFINITIONS["open_escalations"].description
-                ),
-                "Oldest": st.column_config.TextColumn("Oldest", help=DEFINITIONS["oldest_age"].description),
-            },
-            height=min(38 + 35 * table.height, 430),
-        )
+        st.caption("Select a row for its cases. Darker cells: more cases than elsewhere in the column.")
+    with right:
         uc.download_csv(
             table.drop("queue", "priority"), "open_cases_by_queue_and_priority", key=_K + "queues_csv"
         )
-        st.caption("Select a row for its cases.")
-    with right:
-        sel = uc.chart(
+    row = selected_row(event)
+    if row is not None and row < table.height:
+        _queue_cases(ctx, {"queue": table["queue"][row], "priority": table["priority"][row]}, "queue_cases")
+
+
+def _queue_cases(ctx: Context, picked: dict[str, Any], key: str) -> None:
+    cases = lx.oldest_first(m.cases_behind(ctx.ds, ctx.filter, "backlog-now", **picked))
+    prio = picked["priority"] if picked["priority"] is not None else NO_PRIORITY
+    case_list(
+        ctx, cases, key=_K + key, title=f"Open cases in {picked['queue']}, {prio} priority, oldest first"
+    )
+
+
+def _charts(ctx: Context, wq: pl.DataFrame) -> None:
+    ds, f = ctx.ds, ctx.filter
+    ages = lx.open_age(ds, f)
+    left, right = st.columns(2)
+    with left:
+        qsel = uc.chart(
             fig_queues(wq),
             title="Open cases per queue, by priority",
             key=_K + "chart_queues",
             data=wq,
             metric="open_backlog",
             on_select=True,
-            height=380,
+            height=360,
         )
         _track(_K + "chart_queues")
-    picked: dict[str, Any] | None = None
-    row = selected_row(event)
-    if row is not None and row < table.height:
-        picked = {"queue": table["queue"][row], "priority": table["priority"][row]}
-    points = selected_points(sel, keys=("queue", "priority"))
-    if points:
-        picked = points[0]
-    if picked is not None:
-        cases = lx.oldest_first(m.cases_behind(ds, f, "backlog-now", **picked))
-        prio = picked["priority"] if picked["priority"] is not None else NO_PRIORITY
-        case_list(
-            ctx,
-            cases,
-            key=_K + "queue_cases",
-            title=f"Open cases in {picked['queue']}, {prio} priority, oldest first",
+    with right:
+        asel = uc.chart(
+            fig_ages(ages),
+            title="Open cases by age and priority",
+            key=_K + "chart_ages",
+            data=ages,
+            metric="open_by_age",
+            on_select=True,
+            height=360,
         )
-
-
-def _ages(ctx: Context) -> None:
-    ds, f = ctx.ds, ctx.filter
-    ages = lx.open_age(ds, f)
-    sel = uc.chart(
-        fig_ages(ages),
-        title="Open cases by age and priority",
-        key=_K + "chart_ages",
-        data=ages,
-        metric="open_by_age",
-        on_select=True,
-        height=340,
-    )
-    _track(_K + "chart_ages")
-    points = selected_points(sel, keys=("age_bucket", "priority"))
+        _track(_K + "chart_ages")
+    points = selected_points(qsel, keys=("queue", "priority"))
+    if points:
+        _queue_cases(ctx, points[0], "chart_queue_cases")
+    points = selected_points(asel, keys=("age_bucket", "priority"))
     if points:
         p = points[0]
         cases = lx.oldest_first(
@@ -759,56 +762,52 @@ def _agents(ctx: Context) -> None:
             + ", ".join(md_escape(n) for n in flagged["Agent"]),
             icon=":material/person_alert:",
         )
-    left, right = st.columns([3, 2])
+    key = ids_key(_K + "agents", table["agent_id"].to_list())
+    _track(key)
+    event = st.dataframe(
+        table.drop("agent_id"),
+        key=key,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "Agent": st.column_config.TextColumn("Agent"),
+            "Open": st.column_config.NumberColumn("Open", help=DEFINITIONS["workload_open"].description),
+            "At risk": st.column_config.NumberColumn("At risk", help=DEFINITIONS["at_risk"].description),
+            "Oldest": st.column_config.TextColumn("Oldest", help="Age of the agent's oldest open case."),
+            "Resolved today": st.column_config.NumberColumn(
+                "Resolved today",
+                help="Cases resolved since local midnight (display time zone), as of now.",
+            ),
+            "AHT today": st.column_config.TextColumn("AHT today", help=DEFINITIONS["aht"].description),
+            "Normal up to": st.column_config.NumberColumn(
+                "Normal up to",
+                help="The team's normal-load limit: median + 1.5 × IQR of its active agents' open cases "
+                "(none for teams of fewer than 4 active agents).",
+                format="%.1f",
+            ),
+            "Load": st.column_config.TextColumn("Load", help=DEFINITIONS["above_normal_load"].description),
+            "Status": st.column_config.TextColumn("Status", help="'left': the agent is no longer active."),
+        },
+        height=min(38 + 35 * table.height, 460),
+    )
+    left, right = st.columns([6, 1], vertical_alignment="center")
     with left:
-        key = ids_key(_K + "agents", table["agent_id"].to_list())
-        _track(key)
-        event = st.dataframe(
-            table.drop("agent_id"),
-            key=key,
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            column_config={
-                "Agent": st.column_config.TextColumn("Agent"),
-                "Open": st.column_config.NumberColumn("Open", help=DEFINITIONS["workload_open"].description),
-                "At risk": st.column_config.NumberColumn("At risk", help=DEFINITIONS["at_risk"].description),
-                "Oldest": st.column_config.TextColumn("Oldest", help="Age of the agent's oldest open case."),
-                "Resolved today": st.column_config.NumberColumn(
-                    "Resolved today",
-                    help="Cases resolved since local midnight (display time zone), as of now.",
-                ),
-                "AHT today": st.column_config.TextColumn("AHT today", help=DEFINITIONS["aht"].description),
-                "Normal up to": st.column_config.NumberColumn(
-                    "Normal up to",
-                    help="The team's normal-load limit: median + 1.5 × IQR of its active agents' open cases "
-                    "(none for teams of fewer than 4 active agents).",
-                    format="%.1f",
-                ),
-                "Load": st.column_config.TextColumn(
-                    "Load", help=DEFINITIONS["above_normal_load"].description
-                ),
-                "Status": st.column_config.TextColumn(
-                    "Status", help="'left': the agent is no longer active."
-                ),
-            },
-            height=min(38 + 35 * table.height, 460),
-        )
-        uc.download_csv(table.drop("agent_id"), "agent_load", key=_K + "agents_csv")
-        st.caption("Select an agent for their open cases.")
+        st.caption("Select an agent (or a bar below) for their open cases.")
     with right:
-        sel = None
-        if table["Open"].sum() > 0:
-            sel = uc.chart(
-                fig_agents(table),
-                title="Open assigned cases per agent",
-                key=_K + "chart_agents",
-                data=table.drop("agent_id"),
-                metric="at_risk",
-                on_select=True,
-                height=max(260, min(24 * table.filter(pl.col("Open") > 0).height + 80, 900)),
-            )
-            _track(_K + "chart_agents")
+        uc.download_csv(table.drop("agent_id"), "agent_load", key=_K + "agents_csv")
+    sel = None
+    if table["Open"].sum() > 0:
+        sel = uc.chart(
+            fig_agents(table),
+            title="Open assigned cases per agent",
+            key=_K + "chart_agents",
+            data=table.drop("agent_id"),
+            metric="at_risk",
+            on_select=True,
+            height=max(220, min(20 * table.filter(pl.col("Open") > 0).height + 90, 900)),
+        )
+        _track(_K + "chart_agents")
     agent: str | None = None
     row = selected_row(event)
     if row is not None and row < table.height:
@@ -825,35 +824,32 @@ def _agents(ctx: Context) -> None:
 
 def _lists(ctx: Context) -> None:
     ds, f = ctx.ds, ctx.filter
-    left, right = st.columns(2)
-    with left:
-        unassigned = lx.oldest_first(m.cases_behind(ds, f, "backlog-now", "unassigned"))
-        key = ids_key(_K + "unassigned", unassigned["case_id"].head(LIST_ROWS).to_list())
-        _track(key)
-        case_list(
-            ctx,
-            unassigned,
-            key=key,
-            title="Unassigned queue, oldest first",
-            limit=LIST_ROWS,
-            empty="No unassigned open cases.",
-        )
-    with right:
-        soon = lx.due_soonest(m.cases_behind(ds, f, "backlog-now"), f.resolved_as_of(), limit=DUE_ROWS)
-        soon = soon.with_columns(_text("due_in_s", fmt_age).alias("Due in"))
-        key = ids_key(_K + "due", soon["case_id"].to_list())
-        _track(key)
-        case_list(
-            ctx,
-            soon,
-            key=key,
-            title=f"Due soonest (next {DUE_ROWS} not yet breached)",
-            empty="No open case is waiting on an SLA that has not passed yet.",
-            extra=("Due in",),
-            column_config={
-                "Due in": st.column_config.TextColumn("Due in", help="Time left until the SLA due time.")
-            },
-        )
+    unassigned = lx.oldest_first(m.cases_behind(ds, f, "backlog-now", "unassigned"))
+    key = ids_key(_K + "unassigned", unassigned["case_id"].head(LIST_ROWS).to_list())
+    _track(key)
+    case_list(
+        ctx,
+        unassigned,
+        key=key,
+        title="Unassigned queue, oldest first",
+        limit=LIST_ROWS,
+        empty="No unassigned open cases.",
+    )
+    soon = lx.due_soonest(m.cases_behind(ds, f, "backlog-now"), f.resolved_as_of(), limit=DUE_ROWS)
+    soon = soon.with_columns(_text("due_in_s", fmt_age).alias("Due in"))
+    key = ids_key(_K + "due", soon["case_id"].to_list())
+    _track(key)
+    case_list(
+        ctx,
+        soon,
+        key=key,
+        title=f"Due soonest (next {DUE_ROWS} not yet breached)",
+        empty="No open case is waiting on an SLA that has not passed yet.",
+        extra=("Due in",),
+        column_config={
+            "Due in": st.column_config.TextColumn("Due in", help="Time left until the SLA due time.")
+        },
+    )
     esc = qx.open_escalations(ds, f)
     esc = esc.with_columns(
         pl.col("escalation_reason").fill_null(qx.NO_REASON).alias("Reason"),
@@ -928,9 +924,9 @@ def body(ctx: Context, interval: int, paused: bool) -> None:
             )
     else:
         _headline(view, total)
-        _queues(view)
-        st.divider()
-        _ages(view)
+        wq = m.workload_queues(ds, f)
+        _queues(view, wq)
+        _charts(view, wq)
         st.divider()
     _agents(view)
     if total.get("open"):
