@@ -156,6 +156,7 @@ def test_filter_holds_across_a_page_switch(server, page, demo_ds):
     goto(page, f"{server}/?{FROZEN}")
     queue = sidebar_widget(page, "stMultiSelect", "Queue")
     queue.locator("input").click()
+    page.keyboard.type("seller_pol")  # the combobox lists matching options as one types
     page.get_by_role("option", name="seller_policy", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function("() => location.search.includes('queue=seller_policy')")
