@@ -246,6 +246,19 @@ def test_drill_downs_list_the_engine_cases(demo):
     mine = m.cases_behind(ds, f, "workload", agent_id=top)
     assert f"· {mine.height:,} case" in texts(at)
     assert "Open cases of " in texts(at)
+    at.session_state[akey] = {"selection": {"rows": [], "columns": []}}
+    # a bar of the age chart (customdata = [age bucket, priority]): the open cases of that age
+    bucket, prio, n = lx.open_age(ds, f).sort("open", descending=True).row(0)
+    at.session_state["live_chart_ages"] = {
+        "selection": {"points": [{"customdata": [bucket, prio]}], "point_indices": [], "box": [], "lasso": []}
+    }
+    at.run()
+    assert not at.exception
+    aged = lx.in_age_bucket(m.cases_behind(ds, f, "backlog-now", priority=prio), bucket)
+    assert aged.height == n > 0
+    assert f"**Open {prio} cases {bucket} old, oldest first** · {n:,} case" in texts(at)
+    listed = [d.value for d in at.dataframe if "Case" in d.value.columns]
+    assert any(list(x["Case"]) == lx.oldest_first(aged)["case_id"].to_list() for x in listed)
 
 
 # --------------------------------------------------------------------------- refresh
