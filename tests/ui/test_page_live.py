@@ -38,7 +38,7 @@ import streamlit as st
 from tsdash import ui
 from tsdash.ui import live
 
-if st.session_state.get("tick"):
+if st.session_state.pop("tick_once", False) or st.session_state.get("tick"):
     live.body(st.session_state["ctx"], 15, st.session_state.get("paused", False))
 else:
     ctx = ui.frame("Live workload", page="live", require_data=False)
@@ -488,6 +488,23 @@ def test_single_agent(source_env, tmp_path):
     assert (
         list(agents["Agent"]) == ["Ann Lee"] and list(agents["Open"]) == [1] and list(agents["Load"]) == ["–"]
     )
+
+
+def test_a_source_that_comes_back_redraws_the_page(source_env, tmp_path, clock):
+    path = tmp_path / "later.sqlite"
+    source_env(f"sqlite:///{path}")
+    script = tmp_path / "tick_page.py"
+    script.write_text(TICK_SCRIPT)
+    at = run(script=str(script))
+    assert not at.exception and at.error  # the frame's banner: the file is not there
+    assert any("Waiting for the data source" in i.value for i in at.info)
+    write_sqlite(path, fixture_tables())
+    clock[0] += 15
+    at.session_state["tick_once"] = True
+    at.run()  # the tick reads the data and reruns the whole page (frame and sidebar included)
+    assert not at.exception and not at.error
+    assert at.session_state["ctx"].ds is not None  # the full run's context has the data now
+    assert tiles(at)["Open"] == "3"  # C3, C4, C6 (live: as of now)
 
 
 def test_unreadable_source_waits_without_a_traceback(source_env, tmp_path):
