@@ -186,3 +186,30 @@ def test_trend_flags_a_change_outside_normal_variation():
     assert w9["partial"] is False
     with pytest.raises(MetricError, match="snapshot"):
         trend(ds, f, "open_backlog")
+
+
+def test_trend_first_week_cut_by_the_window_counts_only_window_days():
+    import polars as pl
+
+    from tsdash.dataset import normalize
+    from tsdash.metrics import trend
+
+    # 2 cases every day from Mon 2026-01-05 to Sun 2026-03-15, at 12:00 UTC: 14 a week
+    days = [dt.date(2026, 1, 5) + dt.timedelta(days=i) for i in range(70)]
+    created = [dt.datetime.combine(d, dt.time(12), tzinfo=UTC) for d in days for _ in range(2)]
+    cases = pl.DataFrame(
+        {"case_id": [f"c{i}" for i in range(len(created))], "queue": "q", "created_at": created}
+    )
+    ds = normalize(
+        {"agents": pl.DataFrame({"agent_id": ["a"], "name": ["A"], "team": ["T"]}), "cases": cases}
+    )
+    # window from Wed 2026-03-04 to Sun 2026-03-15: the week of Mon 2 Mar holds Wed..Sun only
+    f = Filter(dt.date(2026, 3, 4), dt.date(2026, 3, 15), as_of=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    got = trend(ds, f, "inflow")
+    assert got["week"].to_list() == [dt.date(2026, 3, 2), dt.date(2026, 3, 9)]
+    first, second = got.row(0, named=True), got.row(1, named=True)
+    assert (first["value"], first["previous"], first["change"], first["partial"]) == (10, 14, -4, True)
+    # the history is whole weeks: the second week compares with the whole first week (14)
+    assert (second["value"], second["previous"], second["change"], second["partial"]) == (14, 14, 0, False)
+    # every history week is 14, so the moving ranges are 0 and the limit is 0: any change is a flag
+    assert first["change_limit"] == 0 and first["flag"] is True and second["flag"] is False

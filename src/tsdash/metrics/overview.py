@@ -324,7 +324,8 @@ def trend(
     previous week and XmR control limits over the previous 8 weeks (see
     :func:`tsdash.metrics.stats.week_over_week`). The history is computed from whole weeks before
     the window (it starts 8 weeks before the Monday of the window start), so the first weeks of the
-    window have limits too. Columns: ``keys``, week, value, previous, change, mr_bar, change_limit,
+    window have limits too; each window week's ``value`` (and so its change and flag) counts only
+    the window's days, like every other table. Columns: ``keys``, week, value, previous, change, mr_bar, change_limit,
     lower, upper, flag, partial (the week is cut by the window or still running at as-of).
     """
     from tsdash.metrics.stats import LOOKBACK_WEEKS, week_over_week
@@ -338,10 +339,27 @@ def trend(
     ext = f.with_(start=monday - dt.timedelta(weeks=LOOKBACK_WEEKS))
     table = td.compute(ds, ext, (*keys, "week"), detail=m.detail_only, pass_mark=pass_mark)
     wow = week_over_week(table.rename({m.column: "value"}), "value", keys=keys)
+    # The history is whole weeks, but the window's own weeks hold only the window's days (a first
+    # week the window cuts must not show days before the window): take each window week's value
+    # from the window's table and recompute its change and flag against the same limits.
+    on = [*keys, "week"]
+    win = td.compute(ds, f, on, detail=m.detail_only, pass_mark=pass_mark).select(
+        *on, pl.col(m.column).alias("_v")
+    )
     part = t.weeks(f).select("week", "partial")
+    change = pl.col("value") - pl.col("previous")
     return (
         wow.filter(pl.col("week") >= monday)
+        .join(win, on=on, how="inner", nulls_equal=True)
+        .with_columns(pl.col("_v").cast(wow.schema["value"]).alias("value"))
+        .drop("_v")
+        .with_columns(change.cast(wow.schema["change"]).alias("change"))
+        .with_columns(
+            pl.when(pl.col("change_limit").is_not_null() & pl.col("change").is_not_null())
+            .then(pl.col("change").abs() > pl.col("change_limit"))
+            .alias("flag")
+        )
         .join(part, on="week", how="left")
         .with_columns(pl.col("partial").fill_null(True))
-        .sort([*keys, "week"], nulls_last=True)
+        .sort(on, nulls_last=True)
     )
