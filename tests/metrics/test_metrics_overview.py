@@ -213,3 +213,34 @@ def test_trend_first_week_cut_by_the_window_counts_only_window_days():
     assert (second["value"], second["previous"], second["change"], second["partial"]) == (14, 14, 0, False)
     # every history week is 14, so the moving ranges are 0 and the limit is 0: any change is a flag
     assert first["change_limit"] == 0 and first["flag"] is True and second["flag"] is False
+
+
+def test_mean_intervals_are_clipped_to_possible_values():
+    import polars as pl
+
+    from tsdash.dataset import normalize
+    from tsdash.metrics import handle_time, kpis
+
+    # two resolved cases with handle times 10 s and 1000 s: mean 505, s = 990 / sqrt(2) = 700.04,
+    # t(0.975, 1) = 12.706: 505 - 12.706 * 700.04 / sqrt(2) = -5784 -> clipped to 0
+    created = dt.datetime(2026, 3, 2, 9, tzinfo=UTC)
+    cases = pl.DataFrame(
+        {
+            "case_id": ["c1", "c2"],
+            "queue": "q",
+            "created_at": [created, created],
+            "resolved_at": [created + dt.timedelta(hours=1)] * 2,
+            "assigned_agent_id": ["a", "a"],
+            "handle_seconds": [10.0, 1000.0],
+        }
+    )
+    ds = normalize(
+        {"agents": pl.DataFrame({"agent_id": ["a"], "name": ["A"], "team": ["T"]}), "cases": cases}
+    )
+    f = Filter(dt.date(2026, 3, 2), dt.date(2026, 3, 8), as_of=dt.datetime(2026, 3, 9, tzinfo=UTC))
+    row = handle_time(ds, f, by=(), detail=True).row(0, named=True)
+    assert row["aht_s"] == 505.0
+    assert row["aht_ci_low"] == 0.0
+    assert row["aht_ci_high"] == pytest.approx(505 + 12.7062 * 700.0357 / 2**0.5, rel=1e-4)
+    k = kpis(ds, f)["aht"]
+    assert (k.value, k.ci_low) == (505.0, 0.0)

@@ -70,7 +70,9 @@ interpolated between its neighbours.
 
 **Uncertainty.** Every rate comes with its count n and a 95 % interval (`detail=True` in the
 engine, the app's hover texts): the Wilson score interval for shares; the Student-t interval
-mean ± t(0.975, n - 1) · s / sqrt(n) for means (none for n < 2); for the median first response
+mean ± t(0.975, n - 1) · s / sqrt(n) for means (none for n < 2), clipped to the values the
+quantity can take (a duration's interval never goes below 0, a QA score's stays within 0-100);
+for the median first response
 KPI the distribution-free order-statistic interval (values at ranks floor(n/2 - 0.98 sqrt(n)) and
 ceil(1 + n/2 + 0.98 sqrt(n)); none for n < 6).
 
@@ -113,7 +115,7 @@ def _reports() -> str:
         "`tsdash metrics NAME --from DATE --to DATE [--tz TZ] [--as-of ISO] [--by KEYS] [--team/--queue/"
         "--priority/--agent/--case-type/--channel VALUE ...] [--format csv|json|table]` prints one of these "
         "tables, rows sorted by the key columns. `--by` replaces the default keys (e.g. `--by queue,week`); "
-        "key columns come first, in `--by` order. Snapshot reports (backlog-now, workload) ignore the date "
+        "key columns come first, in `--by` order. Snapshot reports (backlog-now, workload, open-age, agent-load) ignore the date "
         "window and need no `--from`/`--to`. Numbers are unrounded, durations in seconds, dates `YYYY-MM-DD`, "
         "weeks the date of their Monday. Usage errors (unknown metric, bad date, `--from` after `--to`, "
         "unknown agent/team/queue/priority/case type/channel, impossible `--by`) print one line and exit 2.",

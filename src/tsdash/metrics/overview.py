@@ -78,14 +78,17 @@ def _count(lf: pl.LazyFrame) -> int:
     return int(lf.select(pl.len()).collect().item())
 
 
-def _mean_kpi(values: pl.LazyFrame, col: str) -> tuple[float | None, int, float | None, float | None]:
+def _mean_kpi(
+    values: pl.LazyFrame, col: str, hi: float | None = None
+) -> tuple[float | None, int, float | None, float | None]:
+    """Mean with its t interval, clipped to [0, hi] (durations and scores cannot be negative)."""
     row = (
         values.select(
             pl.col(col).mean().alias("m"), pl.col(col).std(ddof=1).alias("sd"), pl.col(col).count().alias("n")
         )
         .with_columns(
-            stats.t_low(pl.col("m"), pl.col("sd"), pl.col("n")).alias("lo"),
-            stats.t_high(pl.col("m"), pl.col("sd"), pl.col("n")).alias("hi"),
+            stats.t_low(pl.col("m"), pl.col("sd"), pl.col("n")).clip(lower_bound=0.0).alias("lo"),
+            stats.t_high(pl.col("m"), pl.col("sd"), pl.col("n")).clip(upper_bound=hi).alias("hi"),
         )
         .collect()
         .row(0, named=True)
@@ -113,7 +116,7 @@ def _values(ds: Dataset, v: View, pass_mark: float) -> dict[str, tuple[Any, Any,
         "aht": _mean_kpi(t.pop_handled(v), "handle_seconds"),
         "first_response": (frt.median() if frt.len() else None, frt.len(), frt_lo, frt_hi),
         "sla_attainment": _rate_kpi(t.pop_resolved(v), pl.col("resolved_at") <= pl.col("due_at")),
-        "qa_mean": _mean_kpi(t.pop_reviews(v), "score"),
+        "qa_mean": _mean_kpi(t.pop_reviews(v), "score", hi=100.0),
         "escalation_rate": _rate_kpi(t.pop_created(v), pl.col("escalated")),
     }
 

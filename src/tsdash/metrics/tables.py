@@ -75,11 +75,15 @@ def _rate_detail(x: str, n: str, prefix: str) -> list[pl.Expr]:
     ]
 
 
-def _mean_detail(mean: str, sd: str, n: str, prefix: str) -> list[pl.Expr]:
-    return [
-        stats.t_low(pl.col(mean), pl.col(sd), pl.col(n)).alias(f"{prefix}_ci_low"),
-        stats.t_high(pl.col(mean), pl.col(sd), pl.col(n)).alias(f"{prefix}_ci_high"),
-    ]
+def _mean_detail(
+    mean: str, sd: str, n: str, prefix: str, lo: float = 0.0, hi: float | None = None
+) -> list[pl.Expr]:
+    """t interval, clipped to the range the quantity can take (durations >= 0, scores 0-100)."""
+    low = stats.t_low(pl.col(mean), pl.col(sd), pl.col(n)).clip(lower_bound=lo)
+    high = stats.t_high(pl.col(mean), pl.col(sd), pl.col(n))
+    if hi is not None:
+        high = high.clip(upper_bound=hi)
+    return [low.alias(f"{prefix}_ci_low"), high.alias(f"{prefix}_ci_high")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,7 +463,7 @@ def quality(
     )
     if detail:
         g = g.with_columns(
-            *_mean_detail("mean_score", "_sd", "reviews", "mean_score"),
+            *_mean_detail("mean_score", "_sd", "reviews", "mean_score", hi=100.0),
             *_rate_detail("passes", "reviews", "pass_rate"),
         )
         values |= {
@@ -491,7 +495,7 @@ def qa_criteria(
     ]
     g = _grouped(v.time_keys(pop, "ts", by), by, aggs, "scores")
     if detail:
-        g = g.with_columns(_mean_detail("mean_score", "_sd", "scores", "mean_score"))
+        g = g.with_columns(_mean_detail("mean_score", "_sd", "scores", "mean_score", hi=100.0))
         values |= {"mean_score_ci_low": F64, "mean_score_ci_high": F64}
     return finish(g, by, values)
 
