@@ -82,3 +82,17 @@ def test_source_matches_generator_exactly(tables, from_sqlite):
     got = from_sqlite.cases.select(gen.columns).sort("case_id")
     assert_frame_equal(gen, got, check_dtypes=False)
     assert got["created_at"].dtype == pl.Datetime("us", "UTC")
+
+
+def test_sqlite_version_ignores_an_empty_wal_file(tables, tmp_path):
+    from tsdash.sources import data_version
+
+    db = tmp_path / "v.sqlite"
+    write_tables(tables, f"sqlite:///{db}")
+    s = Settings(source=SourceConfig(location=f"sqlite:///{db}"))
+    (tmp_path / "v.sqlite-wal").unlink(missing_ok=True)
+    v1 = data_version(s)
+    (tmp_path / "v.sqlite-wal").write_bytes(b"")  # what a reader's first open leaves behind
+    assert data_version(s) == v1
+    (tmp_path / "v.sqlite-wal").write_bytes(b"x" * 100)  # a writer's pages
+    assert data_version(s) != v1
