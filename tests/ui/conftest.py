@@ -102,3 +102,45 @@ def source_env(monkeypatch, tmp_path):
 @pytest.fixture
 def fixture_source(source_env, tmp_path) -> str:
     return source_env(write_sqlite(tmp_path / "fixture.sqlite", fixture_tables()))
+
+
+# ---------------------------------------------------------------- helpers shared by the page tests
+
+
+def run_page(page: str, query: dict | None = None):
+    """Run a page script in AppTest with ``query`` as its URL parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(page, default_timeout=TIMEOUT)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def tiles(at) -> dict[str, str]:
+    """Metric tiles shown: label -> displayed value."""
+    return {t.label: t.value for t in at.metric}
+
+
+def chart_spec(at, key: str) -> dict:
+    """The Plotly figure of the chart whose element key ends with ``key``."""
+    import json
+
+    for c in at.get("plotly_chart"):
+        if c.proto.id.endswith(key):
+            return json.loads(c.proto.spec)
+    raise AssertionError(f"no chart {key}")
+
+
+def plain(text: str) -> str:
+    """Markdown-escaped text as a reader sees it."""
+    return text.replace("\\", "")
+
+
+def demo_sqlite(factory, name: str, **kwargs) -> str:
+    """A demo database anchored at ANCHOR in a fresh temporary folder."""
+    from tsdash.demo import generate_to
+
+    path = factory.mktemp(name) / "demo.sqlite"
+    generate_to(f"sqlite:///{path}", now=ANCHOR, **kwargs)
+    return f"sqlite:///{path}"

@@ -6,7 +6,6 @@ hostile link and hostile text in the data."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 import polars as pl
@@ -14,7 +13,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.ui.conftest import ANCHOR, HOSTILE_NAME, TIMEOUT, fixture_tables, write_sqlite
+from tests.ui.conftest import (
+    ANCHOR,
+    HOSTILE_NAME,
+    chart_spec,
+    demo_sqlite,
+    fixture_tables,
+    plain,
+    run_page,
+    tiles,
+    write_sqlite,
+)
 from tsdash import metrics as m
 from tsdash.config import load_settings
 from tsdash.metrics import quality_extra as qx
@@ -29,11 +38,7 @@ WINDOW = {"from": START.isoformat(), "to": END.isoformat(), "asof": ASOF}
 
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory):
-    from tsdash.demo import generate_to
-
-    path = tmp_path_factory.mktemp("quality") / "demo.sqlite"
-    generate_to(f"sqlite:///{path}", days=70, agents=12, seed=5, now=ANCHOR)
-    return f"sqlite:///{path}"
+    return demo_sqlite(tmp_path_factory, "quality", days=70, agents=12, seed=5)
 
 
 @pytest.fixture
@@ -43,25 +48,11 @@ def demo(source_env, demo_file):
 
 
 def run(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+    return run_page(PAGE, query)
 
 
 def engine_filter(ds, **dims) -> m.Filter:
     return m.Filter(START, END, tz="UTC", as_of=ANCHOR, **dims)
-
-
-def tiles(at: AppTest) -> dict[str, str]:
-    return {t.label: t.value for t in at.metric}
-
-
-def chart_spec(at: AppTest, key: str) -> dict:
-    for c in at.get("plotly_chart"):
-        if c.proto.id.endswith(key):
-            return json.loads(c.proto.spec)
-    raise AssertionError(f"no chart {key}")
 
 
 def agents_table(at: AppTest):
@@ -69,10 +60,6 @@ def agents_table(at: AppTest):
     found = [d.value for d in at.dataframe if "Shrunk mean" in d.value.columns]
     assert len(found) == 1
     return found[0]
-
-
-def plain(text: str) -> str:
-    return text.replace("\\", "")
 
 
 def test_demo_numbers_equal_the_engine(demo):
