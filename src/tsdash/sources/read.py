@@ -186,7 +186,7 @@ def make_engine(cfg: SourceConfig):
             "connect_timeout": 5,
         }
     try:
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
     except Exception as exc:
         raise SourceError(f"{mask_url(cfg.location)}: not a usable database URL ({exc}).") from None
     if url.startswith("sqlite"):

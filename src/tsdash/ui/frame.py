@@ -105,6 +105,7 @@ class Context:
     data_key: tuple[str, str] | None  # (source id, data version): a small cache key for page caches
     latest: dt.datetime | None  # latest timestamp in the data (freshness)
     error: str | None = None
+    stale: str | None = None  # the source failed; ds is the last good load (see _load_data)
 
     # ---------------------------------------------------------------- facts
     @property
@@ -188,17 +189,37 @@ def source_id(settings: Settings) -> str:
     return hashlib.sha1(repr(settings).encode()).hexdigest()[:16]
 
 
-def _load_data(settings: Settings) -> tuple[Loaded | None, str | None]:
+# The last successful load per source, shared by every session of this server: when the source
+# fails (database down, file being replaced) pages keep showing it under a banner, and the next
+# run after the source is back loads fresh data by itself.
+_LAST_GOOD: dict[str, Loaded] = {}
+
+
+def _load_data(settings: Settings) -> tuple[Loaded | None, str | None, str | None]:
+    """(loaded, error, stale): ``stale`` is the source's error while ``loaded`` is the last good load."""
     from tsdash.sources import SourceError, data_version
 
+    sid = source_id(settings)
     try:
         version = data_version(settings)
-        return _load(source_id(settings), version, settings), None
+        loaded = _load(sid, version, settings)
+        _LAST_GOOD[sid] = loaded
+        return loaded, None, None
     except SourceError as exc:
-        return None, str(exc) or exc.__class__.__name__
+        message = str(exc) or exc.__class__.__name__
+        if sid in _LAST_GOOD:
+            return _LAST_GOOD[sid], None, message
+        return None, message, None
     except Exception as exc:  # a bug or an unexpected driver error: a message, never a traceback
         log.exception("loading the data failed")
-        return None, f"Unexpected error while loading the data ({exc.__class__.__name__}: {exc})."
+        return None, f"Unexpected error while loading the data ({exc.__class__.__name__}: {exc}).", None
+
+
+def _fmt_loaded(loaded: Loaded, state: ViewState) -> str:
+    from zoneinfo import ZoneInfo
+
+    t = loaded.ds.loaded_at.astimezone(ZoneInfo(state.tz))
+    return t.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _source_label(settings: Settings) -> str:
@@ -451,7 +472,7 @@ def frame(
         st.stop()
 
     now = _now()
-    loaded, error = _load_data(settings)
+    loaded, error, stale = _load_data(settings)
     options = loaded.options if loaded is not None else Options()
 
     if STATE_KEY not in ss:  # first run of this browser session: the URL seeds the view
@@ -495,6 +516,13 @@ def frame(
             f"**Could not load the data** from {md_escape(label)}:\n\n" + md_lines(error),
             icon=":material/error:",
         )
+    if stale is not None and loaded is not None:
+        st.warning(
+            f"**The source cannot be read right now**: {md_lines(stale)}\n\n"
+            f"Showing the data loaded at {md_escape(_fmt_loaded(loaded, state))}. "
+            "This page recovers by itself when the source is back.",
+            icon=":material/cloud_off:",
+        )
     notices = ss.pop(_NOTICES_KEY, [])
     if notices:
         st.warning(md_lines("\n".join(n.message for n in notices)), icon=":material/link_off:")
@@ -512,6 +540,7 @@ def frame(
         data_key=(source_id(settings), loaded.version) if loaded is not None else None,
         latest=loaded.latest if loaded is not None else None,
         error=error,
+        stale=stale,
     )
     if require_data and ctx.ds is None:
         st.stop()
