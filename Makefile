@@ -31,8 +31,11 @@ demo: $(STAMP)
 simulate: $(STAMP) $(DB)
 	$(PY) -m tsdash.cli simulate --source sqlite:///$(abspath $(DB))
 
+# Two passes: everything but the browser on both cores, then the real-browser tests on their own
+# (each drives a Streamlit server and Chromium; they need the cores to themselves to stay fast).
 test: $(STAMP) $(DB)
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q -m "not browser"
+	$(PY) -m pytest -q -m browser
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not browser"
