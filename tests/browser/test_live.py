@@ -101,6 +101,10 @@ def test_live_page_numbers_tables_charts_and_drill_down(server, page, demo_db):
     assert tile(page, "Unassigned") == f"{total['unassigned']:,}"
     assert tile(page, "Breached") == f"{total['breached']:,}"
     assert page.locator("[data-testid='stDataFrame']").count() >= 5  # queues, agents, three lists
+    # Plotly draws after the script run ends (its JS loads lazily): wait for the three charts
+    page.wait_for_function(
+        "document.querySelectorAll(\"[data-testid='stPlotlyChart'] .barlayer\").length >= 3", timeout=60_000
+    )
     assert page.locator("[data-testid='stPlotlyChart']").count() == 3  # queues, ages, agents
     assert page.locator("[data-testid='stPlotlyChart'] .barlayer .point").count() > 10
     assert "frozen link" in page.locator("[data-testid='stMain']").inner_text()
@@ -171,7 +175,7 @@ def test_ten_viewers_refresh_by_themselves_on_one_load(browser, tmp_path):
         pages = []
         for _ in range(VIEWERS):
             pg = ctx.new_page()
-            pg.set_default_timeout(60_000)
+            pg.set_default_timeout(120_000)
             open_live(pg, f"{base}/Live_workload")
             pages.append(pg)
         assert f"refreshes every {INTERVAL} s" in pages[0].locator("[data-testid='stMain']").inner_text()
