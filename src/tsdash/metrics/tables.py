@@ -34,6 +34,7 @@ from tsdash.metrics.core import (
     finish,
     local_date,
     memo_table,
+    ts_lit,
     view,
 )
 from tsdash.metrics.filters import Filter
@@ -66,6 +67,11 @@ def _count(cond: pl.Expr) -> pl.Expr:
 def _grouped(lf: pl.LazyFrame, by: Sequence[str], aggs: list[pl.Expr], n_col: str) -> pl.LazyFrame:
     g = lf.group_by(list(by)).agg(aggs) if by else lf.select(aggs)
     return g.filter(pl.col(n_col) > 0)
+
+
+def _sd_if(detail: bool, col: str) -> list[pl.Expr]:
+    """The standard deviation behind a t interval, only computed when the interval is asked for."""
+    return [pl.col(col).std(ddof=1).alias("_sd")] if detail else []
 
 
 def _rate_detail(x: str, n: str, prefix: str) -> list[pl.Expr]:
@@ -129,19 +135,16 @@ def pop_escalation_resolved(v: View) -> pl.LazyFrame:
 
 def pop_open(v: View) -> pl.LazyFrame:
     """Cases open at as_of, with age and due status."""
-    as_of = pl.lit(v.as_of)
+    as_of = ts_lit(v.as_of)
+    in_1h, in_4h = ts_lit(v.as_of + dt.timedelta(hours=1)), ts_lit(v.as_of + dt.timedelta(hours=4))
     return (
         v.cases.filter(pl.col("resolved_at").is_null())
-        .with_columns(pl.lit(v.as_of).alias("ts"))
+        .with_columns(as_of.alias("ts"))
         .with_columns(
             seconds(as_of, "created_at").alias("age_s"),
             (pl.col("due_at") < as_of).alias("breached"),
-            ((pl.col("due_at") >= as_of) & (pl.col("due_at") < as_of + dt.timedelta(hours=1))).alias(
-                "due_1h"
-            ),
-            ((pl.col("due_at") >= as_of) & (pl.col("due_at") < as_of + dt.timedelta(hours=4))).alias(
-                "due_4h"
-            ),
+            ((pl.col("due_at") >= as_of) & (pl.col("due_at") < in_1h)).alias("due_1h"),
+            ((pl.col("due_at") >= as_of) & (pl.col("due_at") < in_4h)).alias("due_4h"),
             (pl.col("escalated") & pl.col("escalation_resolved_at").is_null()).alias("open_escalation"),
         )
     )
@@ -153,8 +156,9 @@ def pop_reviews(v: View) -> pl.LazyFrame:
 
 def pop_open_at(v: View, t: dt.datetime) -> pl.LazyFrame:
     """Cases open at time t: created before t and not resolved before t."""
+    tl = ts_lit(t)
     return v.cases.filter(
-        (pl.col("created_at") < t) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= t))
+        (pl.col("created_at") < tl) & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= tl))
     )
 
 
@@ -187,7 +191,7 @@ def flow(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: boo
     cal = v.calendar(first=first_created.astimezone(v.f.zone).date())
     if cal.is_empty():
         return empty_table(by, values)
-    m0, m1 = cal["start_utc"][0], cal["end_utc"][-1]
+    m0, m1 = ts_lit(cal["start_utc"][0]), ts_lit(cal["end_utc"][-1])
     gk = ["_g", *dims]
 
     opening = (
@@ -261,7 +265,7 @@ def _duration_table(
         pl.col(col).mean().alias(mean),
         pl.col(col).median().alias(med),
         pl.col(col).quantile(0.9, interpolation="linear").alias(p90),
-        pl.col(col).std(ddof=1).alias("_sd"),
+        *_sd_if(detail, col),
     ]
     g = _grouped(v.time_keys(pop, "ts", by), by, aggs, n)
     if detail:
@@ -414,7 +418,7 @@ def qa_coverage(
     v = view(ds, f)
     reviewed = (
         ds.qa_reviews.lazy()
-        .filter(pl.col("reviewed_at") < v.as_of)
+        .filter(pl.col("reviewed_at") < ts_lit(v.as_of))
         .select("case_id")
         .unique()
         .with_columns(pl.lit(True).alias("_reviewed"))
@@ -456,7 +460,7 @@ def quality(
         pl.col("score").mean().alias("mean_score"),
         _count(_passed(pass_mark)).alias("passes"),
         _count(pl.col("critical_error")).alias("critical_errors"),
-        pl.col("score").std(ddof=1).alias("_sd"),
+        *_sd_if(detail, "score"),
     ]
     g = _grouped(v.time_keys(pop_reviews(v), "ts", by), by, aggs, "reviews").with_columns(
         (pl.col("passes") / pl.col("reviews")).alias("pass_rate")
@@ -491,7 +495,7 @@ def qa_criteria(
     aggs = [
         _n().alias("scores"),
         pl.col("score").mean().alias("mean_score"),
-        pl.col("score").std(ddof=1).alias("_sd"),
+        *_sd_if(detail, "score"),
     ]
     g = _grouped(v.time_keys(pop, "ts", by), by, aggs, "scores")
     if detail:
