@@ -33,7 +33,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -64,17 +64,55 @@ class MetricError(ValueError):
 
 @dataclass(frozen=True)
 class View:
-    """A dataset seen through a filter. All frames are lazy and already masked/filtered."""
+    """A dataset seen through a filter. All frames are lazy and already masked/filtered.
+
+    ``reviews`` and ``criteria`` (QA reviews with their case's dimensions) are built on first use:
+    the tables that do not read QA never pay for them."""
 
     cases: pl.LazyFrame  # contract + due_at, team, agent_id (= assigned_agent_id)
-    reviews: pl.LazyFrame  # contract + team (reviewed agent's) + queue, priority, case_type, channel
-    criteria: pl.LazyFrame  # qa_criteria of the kept reviews + agent_id, team, reviewed_at
     shifts: pl.LazyFrame  # agent_id, team, start, end (end cut at as_of)
     agents: pl.DataFrame
     f: Filter  # with as_of pinned
     as_of: dt.datetime  # UTC
     start: dt.datetime  # window start, UTC
     end: dt.datetime  # window end (exclusive), UTC
+    ds: Dataset = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def reviews(self) -> pl.LazyFrame:
+        """QA reviews before as_of: contract + team (reviewed agent's) + queue, priority,
+        case_type, channel (the reviewed case's), filtered."""
+        f = self.f
+        return (
+            derived(self.ds, "reviews_with_dims", _reviews_with_dims)
+            .lazy()
+            .filter(pl.col("reviewed_at") < ts_lit(self.as_of))
+            .filter(
+                _all(
+                    [
+                        _isin("queue", f.queues),
+                        _isin("priority", f.priorities),
+                        _isin("case_type", f.case_types),
+                        _isin("channel", f.channels),
+                        _isin("team", f.teams),
+                        _isin("agent_id", f.agents),
+                    ]
+                )
+            )
+        )
+
+    @functools.cached_property
+    def criteria(self) -> pl.LazyFrame:
+        """qa_criteria of the kept reviews + agent_id, team, reviewed_at."""
+        return (
+            self.ds.qa_criteria.lazy()
+            .select(CONTRACT["qa_criteria"].names)
+            .join(
+                self.reviews.select("review_id", "agent_id", "team", "reviewed_at"),
+                on="review_id",
+                how="inner",
+            )
+        )
 
     @property
     def tz(self) -> str:
@@ -296,28 +334,6 @@ def view(ds: Dataset, f: Filter) -> View:
     )
 
     agent_team = ds.agents.lazy().select("agent_id", "team").unique("agent_id", keep="first")
-    reviews = (
-        derived(ds, "reviews_with_dims", _reviews_with_dims)
-        .lazy()
-        .filter(pl.col("reviewed_at") < t)
-        .filter(
-            _all(
-                [
-                    _isin("queue", f.queues),
-                    _isin("priority", f.priorities),
-                    _isin("case_type", f.case_types),
-                    _isin("channel", f.channels),
-                    _isin("team", f.teams),
-                    _isin("agent_id", f.agents),
-                ]
-            )
-        )
-    )
-    criteria = (
-        ds.qa_criteria.lazy()
-        .select(CONTRACT["qa_criteria"].names)
-        .join(reviews.select("review_id", "agent_id", "team", "reviewed_at"), on="review_id", how="inner")
-    )
     shifts = (
         ds.shifts.lazy()
         .select(CONTRACT["shifts"].names)
@@ -326,7 +342,7 @@ def view(ds: Dataset, f: Filter) -> View:
         .join(agent_team, on="agent_id", how="left")
         .filter(_all([_isin("team", f.teams), _isin("agent_id", f.agents)]))
     )
-    return View(cases, reviews, criteria, shifts, ds.agents, f, as_of, start, end)
+    return View(cases, shifts, ds.agents, f, as_of, start, end, ds)
 
 
 def local_date(col: str | pl.Expr, tz: str) -> pl.Expr:
