@@ -43,6 +43,8 @@ from benchmarks import data as D  # noqa: E402
 
 PY = sys.executable
 ENGINES = ("tsdash", "pandas", "duckdb")
+FILE_ENGINES = (*ENGINES, "tsdash-lean")  # the last one is an experiment (benchmarks/jobs.py)
+PAGES = ("overview", "live", "handle-time")  # benchmarks/pages.py (not imported here: it imports Streamlit)
 PLANS = {
     "1m": {"tables": [100_000, 1_000_000], "reps": 3, "pages": [1_000_000], "cli": 1_000_000},
     "10m": {
@@ -131,19 +133,19 @@ def machine() -> dict:
 def bench_tables(n: int, reps: int, results: dict) -> None:
     folder = D.parquet_dir(n, log=log)
     log(f"\n## Tables from files, {D.label(n)} cases ({reps} interleaved runs, each a fresh process)")
-    raw: dict = {e: {t: [] for t in C.SIX} for e in ENGINES}
+    raw: dict = {e: {t: [] for t in C.SIX} for e in FILE_ENGINES}
     for r in range(reps):
         for name in C.SIX:
-            for engine in ENGINES:
+            for engine in FILE_ENGINES:
                 res = run_job({"kind": "table", "engine": engine, "table": name, "folder": str(folder)})
                 raw[engine][name].append(res)
         log(f"  run {r + 1}/{reps} done (load average {os.getloadavg()[0]:.2f})")
     rows, summary = [], {}
     for name in C.SIX:
-        t = {e: med([x["secs"] for x in raw[e][name]]) for e in ENGINES}
+        t = {e: med([x["secs"] for x in raw[e][name]]) for e in FILE_ENGINES}
         load = med([x["load_secs"] for x in raw["tsdash"][name]])
-        peak = {e: max(x["peak_mb"] for x in raw[e][name]) for e in ENGINES}
-        base = {e: min(x["base_mb"] for x in raw[e][name]) for e in ENGINES}
+        peak = {e: max(x["peak_mb"] for x in raw[e][name]) for e in FILE_ENGINES}
+        base = {e: min(x["base_mb"] for x in raw[e][name]) for e in FILE_ENGINES}
         summary[name] = {"secs": t, "tsdash_load_secs": load, "peak_mb": peak, "base_mb": base}
         rows.append(
             [
@@ -155,6 +157,8 @@ def bench_tables(n: int, reps: int, results: dict) -> None:
                 fmt_ratio(t["tsdash"] / t["pandas"]),
                 fmt_ratio(t["tsdash"] / t["duckdb"]),
                 *(f"{peak[e]:.0f}" for e in ENGINES),
+                fmt_s(t["tsdash-lean"]),
+                fmt_ratio(t["tsdash-lean"] / t["pandas"]),
             ]
         )
     text = print_table(
@@ -169,9 +173,13 @@ def bench_tables(n: int, reps: int, results: dict) -> None:
             "peak MB tsdash",
             "pandas",
             "DuckDB",
+            "lean*",
+            "lean*/pandas",
         ],
         rows,
     )
+    log("  * lean: an experiment, not a tsdash path -- the engine on the metric columns read with")
+    log("    pl.read_parquet and normalised without validation (what loading as lean as pandas would give)")
     results.setdefault("tables_files", {})[D.label(n)] = {"summary": summary, "runs": raw, "text": text}
 
 
@@ -310,7 +318,6 @@ def bench_pages(
     title: str, reps: int, results: dict, sources: list[tuple[str, str, str | None]], scoped: bool = False
 ) -> None:
     """Page data: cold (fresh process: load + page) and warm (data in memory)."""
-    from benchmarks.pages import PAGES
 
     log(f"\n## Page data, {title}, 28-day window" + (" (Scope pushed down to the source)" if scoped else ""))
     rows, summary = [], {}
