@@ -10,6 +10,11 @@ For each page (Overview, Live workload, and Handle time once its page exists):
 * warm, new view: the data is loaded, but the page has not computed this view yet (a frozen
   as-of one minute earlier, so Streamlit's per-view caches miss);
 * warm, repeat: the same view again in a new browser session (the page's caches hit);
+* warm, switch: in an open app (the Data page of a view not computed yet), a click on the page's
+  sidebar link -- no page load, Streamlit's scripts are already in the browser;
+* the "new view" and "repeat" visits open a new browser session each time, so they include
+  loading and starting Streamlit's front end (the Data page, which computes little, shows that
+  floor);
 * filter change (Overview): the queue payments_fraud picked in the sidebar until the page is
   redrawn.
 
@@ -50,6 +55,7 @@ ARGS = [
     "--no-first-run",
 ]
 PAGES = {"overview": "", "live": "Live_workload", "handle-time": "Handle_time", "data": "Data"}
+LABELS = {"overview": "Overview", "live": "Live workload", "handle-time": "Handle time", "data": "Data"}
 DEFAULT_PAGES = ("overview", "live", "handle-time")
 QUIET_S = 1.5
 
@@ -149,6 +155,22 @@ def visit(browser, url: str) -> dict:
         ctx.close()
 
 
+def switch(browser, base: str, key: str, q: str) -> dict:
+    """Open the Data page, then click the sidebar link to page ``key``: a page switch inside an
+    open app (no page load, the browser already holds Streamlit's scripts)."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = ctx.new_page()
+    try:
+        page.goto(f"{base}/Data?{q}")
+        wait_drawn(page, time.perf_counter())
+        link = page.locator("[data-testid='stSidebar'] a", has_text=LABELS[key]).first
+        t0 = time.perf_counter()
+        link.click()
+        return wait_drawn(page, t0)
+    finally:
+        ctx.close()
+
+
 def filter_change(browser, url: str) -> dict:
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = ctx.new_page()
@@ -158,6 +180,11 @@ def filter_change(browser, url: str) -> dict:
         box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Queue").first
         box.locator("input").click()
         option = page.get_by_role("option", name="payments_fraud", exact=True)
+        for _ in range(20):  # the list opens on the click, or else on the arrow key
+            if option.count():
+                break
+            page.keyboard.press("ArrowDown")
+            page.wait_for_timeout(100)
         option.wait_for()
         t0 = time.perf_counter()
         option.click()
@@ -190,7 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for key in pages:
             path = PAGES[key]
-            r: dict = {"cold": [], "warm_new_view": [], "warm_repeat": [], "filter_change": []}
+            r: dict = {
+                "cold": [],
+                "warm_new_view": [],
+                "warm_repeat": [],
+                "warm_switch": [],
+                "filter_change": [],
+            }
             for rep in range(a.reps):
                 proc, base = start_server(str(folder), Path(tmp))
                 try:
@@ -199,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                     r["warm_repeat"].append(visit(browser, url))
                     earlier = D.ANCHOR - dt.timedelta(minutes=rep + 1)
                     r["warm_new_view"].append(visit(browser, f"{base}/{path}?{query(earlier)}"))
+                    if key != "data":
+                        later = D.ANCHOR - dt.timedelta(minutes=rep + 10)
+                        r["warm_switch"].append(switch(browser, base, key, query(later)))
                     if key == "overview":
                         r["filter_change"].append(filter_change(browser, url))
                 finally:
