@@ -8,7 +8,10 @@ high-water mark of the whole process, native Polars/DuckDB/Arrow memory included
 Kinds:
 
 * ``table``: one default table from the files -- tsdash (``load_dataset`` + the table), pandas
-  (``pd.read_parquet`` of the needed columns + the table) or DuckDB (SQL over ``read_parquet``).
+  (``pd.read_parquet`` of the needed columns + the table) or DuckDB (SQL over ``read_parquet``);
+  ``tsdash-lean`` is an experiment, not a tsdash path: the engine on the metric columns read with
+  ``pl.read_parquet`` and ``normalize``d without validation (what the engine costs from files
+  when loading is as lean as the pandas script's).
 * ``memory``: the data already in memory (tsdash Dataset, pandas frames, DuckDB tables); first
   checks that the three give the same tables, then times the six tables, interleaving the
   engines in each repetition.
@@ -32,7 +35,7 @@ from pathlib import Path
 def _imports(engine: str) -> None:
     import polars  # noqa: F401
 
-    if engine in ("tsdash", "all"):
+    if engine in ("tsdash", "tsdash-lean", "all"):
         import tsdash.metrics  # noqa: F401
         import tsdash.sources  # noqa: F401
         import tsdash.validate  # noqa: F401
@@ -45,6 +48,25 @@ def _imports(engine: str) -> None:
         import duckdb  # noqa: F401
 
         import benchmarks.duckdb_ref  # noqa: F401
+
+
+LEAN_CASE_COLUMNS = (
+    "case_id",
+    "created_at",
+    "queue",
+    "case_type",
+    "priority",
+    "channel",
+    "assigned_agent_id",
+    "first_response_at",
+    "resolved_at",
+    "handle_seconds",
+    "escalated",
+    "escalated_at",
+    "escalation_resolved_at",
+    "sla_due_at",
+    "reopened_count",
+)
 
 
 def _fresh_as_of(f):
@@ -81,6 +103,20 @@ def job_table(spec: dict) -> dict:
         t1 = t0
         out = TABLES[name](C.pandas_params(folder, window, settings))
         rows = len(out)
+    elif engine == "tsdash-lean":
+        import polars as pl
+
+        from tsdash.dataset import normalize
+        from tsdash.metrics import TABLES
+
+        tables = {"cases": pl.read_parquet(folder / "cases.parquet", columns=list(LEAN_CASE_COLUMNS))}
+        tables["agents"] = pl.read_parquet(folder / "agents.parquet")
+        if name == "quality":
+            tables["qa_reviews"] = pl.read_parquet(folder / "qa_reviews.parquet")
+        ds = normalize(tables, sla=settings.sla)
+        t1 = time.perf_counter()
+        out = TABLES[name].compute(ds, f, pass_mark=settings.qa_pass_mark)
+        rows = out.height
     else:
         from benchmarks.duckdb_ref import sql_tables
 
