@@ -102,6 +102,21 @@ class View:
         )
 
     @functools.cached_property
+    def reviews_core(self) -> pl.LazyFrame:
+        """:attr:`reviews` without the case's dimensions (queue, priority, case_type, channel):
+        for counts that neither filter nor group on them, without the per-dataset lookup of the
+        reviewed cases."""
+        f = self.f
+        if f.queues or f.priorities or f.case_types or f.channels:
+            return self.reviews.drop("queue", "priority", "case_type", "channel")
+        return (
+            derived(self.ds, "reviews_with_team", _reviews_with_team)
+            .lazy()
+            .filter(pl.col("reviewed_at") < ts_lit(self.as_of))
+            .filter(_all([_isin("team", f.teams), _isin("agent_id", f.agents)]))
+        )
+
+    @functools.cached_property
     def criteria(self) -> pl.LazyFrame:
         """qa_criteria of the kept reviews + agent_id, team, reviewed_at."""
         return (
@@ -279,6 +294,12 @@ def memo_table(fn: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
         return hit.clone()
 
     return wrapper
+
+
+def _reviews_with_team(ds: Dataset) -> pl.DataFrame:
+    """QA reviews (contract columns) with the reviewed agent's team."""
+    agent_team = ds.agents.select("agent_id", "team").unique("agent_id", keep="first")
+    return ds.qa_reviews.select(CONTRACT["qa_reviews"].names).join(agent_team, on="agent_id", how="left")
 
 
 def _reviews_with_dims(ds: Dataset) -> pl.DataFrame:

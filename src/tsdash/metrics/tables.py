@@ -44,6 +44,7 @@ I64 = pl.Int64()
 DEFAULT_PASS_MARK = 80.0
 
 CASE_BY = (*TIME_KEYS, *CASE_KEYS)
+CASE_DIMS = ("queue", "priority", "case_type", "channel")  # the case's own dimensions
 QA_BY = (*TIME_KEYS, *CASE_KEYS)
 
 
@@ -150,8 +151,11 @@ def pop_open(v: View) -> pl.LazyFrame:
     )
 
 
-def pop_reviews(v: View) -> pl.LazyFrame:
-    return v.reviews.filter(v.in_window("reviewed_at")).with_columns(pl.col("reviewed_at").alias("ts"))
+def pop_reviews(v: View, *, case_dims: bool = True) -> pl.LazyFrame:
+    """QA reviews in the window; ``case_dims=False`` when nothing reads the reviewed case's
+    queue, priority, case type or channel (cheaper: no lookup of the reviewed cases)."""
+    reviews = v.reviews if case_dims else v.reviews_core
+    return reviews.filter(v.in_window("reviewed_at")).with_columns(pl.col("reviewed_at").alias("ts"))
 
 
 def pop_open_at(v: View, t: dt.datetime) -> pl.LazyFrame:
@@ -462,9 +466,10 @@ def quality(
         _count(pl.col("critical_error")).alias("critical_errors"),
         *_sd_if(detail, "score"),
     ]
-    g = _grouped(v.time_keys(pop_reviews(v), "ts", by), by, aggs, "reviews").with_columns(
-        (pl.col("passes") / pl.col("reviews")).alias("pass_rate")
-    )
+    case_dims = any(k in CASE_DIMS for k in by)
+    g = _grouped(
+        v.time_keys(pop_reviews(v, case_dims=case_dims), "ts", by), by, aggs, "reviews"
+    ).with_columns((pl.col("passes") / pl.col("reviews")).alias("pass_rate"))
     if detail:
         g = g.with_columns(
             *_mean_detail("mean_score", "_sd", "reviews", "mean_score", hi=100.0),
