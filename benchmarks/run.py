@@ -427,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_demo_first_page(results)
     results["finished"] = time.time()
     results["load_after"] = os.getloadavg()
-    out = D.BENCH_DIR / f"results-{a.size}.json"
+    suffix = "" if only == {"tables", "memory", "cli", "pages", "demo"} else "-" + "-".join(sorted(only))
+    out = D.BENCH_DIR / f"results-{a.size}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=str))
     log(f"\nload average after: {results['load_after'][0]:.2f}; results saved to {out.relative_to(ROOT)}")
