@@ -310,7 +310,8 @@ def _rules(table: str, df: pl.DataFrame) -> list[tuple[str, str | None, pl.Expr]
     ]
     if spec.key:
         k = pl.col(spec.key)
-        rules.append(("duplicate_id", spec.key, k.is_not_null() & k.is_duplicated() & ~k.is_first_distinct()))
+        # every occurrence of an id after its first (a non-first occurrence is a repeat by definition)
+        rules.append(("duplicate_id", spec.key, k.is_not_null() & ~k.is_first_distinct()))
     if table == "cases":
         for rule, col in (
             ("resolved_before_created", "resolved_at"),
