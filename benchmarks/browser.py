@@ -29,31 +29,23 @@ import argparse
 import datetime as dt
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.browser.server import CHROMIUM_ARGS as ARGS  # noqa: E402
+from tests.browser.server import start_server  # noqa: E402
+
 from benchmarks import data as D  # noqa: E402
 
 CHROMIUM = os.environ.get("TSDASH_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = {"overview": "", "live": "Live_workload", "handle-time": "Handle_time", "data": "Data"}
 LABELS = {"overview": "Overview", "live": "Live workload", "handle-time": "Handle time", "data": "Data"}
 DEFAULT_PAGES = ("overview", "live", "handle-time")
@@ -72,46 +64,6 @@ _STATE_JS = """() => {
     error: document.querySelectorAll("[data-testid='stException']").length,
   };
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(source: str, log_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = open(log_dir / f"streamlit-{port}.log", "w")  # noqa: SIM115 - lives with the process
-    env = {**os.environ, "TSDASH_SOURCE": source, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("streamlit did not start")
 
 
 def stop(proc: subprocess.Popen) -> None:

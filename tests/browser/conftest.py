@@ -7,30 +7,18 @@ Screenshots go to tests/artifacts/ (ignored by git).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.browser.server import CHROMIUM_ARGS, start_server  # noqa: F401 - re-exported to the tests
 from tests.conftest import CHROMIUM, ROOT, chromium_available, need
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 # a fixed anchor so that a frozen link's numbers are comparable with the metrics engine
 DEMO_NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
 
 def pytest_collection_modifyitems(config, items):
     """Every test under tests/browser is a browser test (`-m "not browser"` skips them) and
@@ -40,55 +28,6 @@ def pytest_collection_modifyitems(config, items):
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(
-    source: str, tmp: Path, extra_env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = open(tmp / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed with the process
-    env = {
-        **os.environ,
-        "TSDASH_SOURCE": source,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        **(extra_env or {}),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc, base
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(f"streamlit did not start; see {log.name}")
 
 
 @pytest.fixture(scope="session")
