@@ -6,6 +6,7 @@ exactly the engine's number, which moved by exactly what the simulator wrote."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 import time
 
@@ -39,6 +40,23 @@ def shown_open(at: AppTest) -> int:
     return int(tile.value.replace(",", ""))
 
 
+def case_rows(url: str) -> int:
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as con:
+        return con.execute("select count(*) from cases").fetchone()[0]
+
+
+def wait_for_new_cases(url: str, since: int, n: int, timeout: float = 60.0) -> int:
+    """Wait until the simulator has committed at least ``n`` cases more than ``since`` (its
+    start-up and tick timing vary with machine load: a fixed sleep made this test flaky)."""
+    deadline = time.monotonic() + timeout
+    while (rows := case_rows(url)) < since + n:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the simulator wrote {rows - since} cases in {timeout:.0f} s, expected {n}")
+        time.sleep(0.1)
+    return rows
+
+
 def refresh(at: AppTest) -> int:
     at.run()
     assert not at.exception, at.exception
@@ -64,9 +82,10 @@ def test_open_count_moves_on_the_live_page_while_the_simulator_runs(live_db):
     th = threading.Thread(target=simulate)
     th.start()
     shown = []
+    rows = case_rows(live_db)
     try:
-        for _ in range(3):  # refreshes while the simulator writes
-            time.sleep(1.0)
+        for _ in range(3):  # refreshes while the simulator writes, each after >= 10 new cases
+            rows = wait_for_new_cases(live_db, rows, 10)
             shown.append(refresh(at))
     finally:
         stop.set()
@@ -75,7 +94,7 @@ def test_open_count_moves_on_the_live_page_while_the_simulator_runs(live_db):
     summary = result["summary"]
     assert summary.created > 10
 
-    # the count changed between refreshes (10 new cases a second, few resolved this fast)
+    # the count changed between refreshes (10+ new cases each time, few resolved this fast)
     values = [open0, *shown]
     assert all(a != b for a, b in zip(values, values[1:], strict=False)), values
 
