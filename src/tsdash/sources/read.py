@@ -104,6 +104,7 @@ def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawT
     if not folder.is_dir():
         raise SourceError(f"Source {folder} is a file, not a folder of table files or a database URL.")
     out: dict[str, RawTable] = {}
+    scanned: dict[str, list[tuple[str, bool]]] = {}  # Parquet tables: (source, hive) to scan again
     for table in TABLE_NAMES:
         name = cfg.table_name(table)
         found = _candidates(folder, name)
@@ -117,6 +118,13 @@ def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawT
             continue
         path = found[0]
         label = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
+        if path.is_dir():
+            if glob.glob(str(path / "**" / "*.parquet"), recursive=True):
+                scanned[table] = [(str(path / "**" / "*.parquet"), True)]
+        elif len(found) > 1 and all(p.suffix in (".parquet", ".pq") for p in found):
+            scanned[table] = [(str(p), False) for p in found]
+        elif path.suffix in (".parquet", ".pq"):
+            scanned[table] = [(str(path), False)]
         try:
             if path.is_dir():
                 frame, text = _read_parquet_dir(path, table, cfg, scope), False
@@ -137,8 +145,40 @@ def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawT
             out[table] = RawTable(table, label, None, f"cannot be read ({reason})")
             continue
         out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
+    _reviewed_cases(out, scanned.get("cases", []), cfg, scope)
     _events_of_kept_cases(out, cfg, scope)
     return out
+
+
+def _reviewed_cases(
+    out: dict[str, RawTable], sources: list[tuple[str, bool]], cfg: SourceConfig, scope: Scope | None
+) -> None:
+    """With a time scope, add the cases reviewed in the window but resolved before it (the
+    quality of a queue needs them; SQL sources do this in the query, see ``case_conditions``)."""
+    if scope is None or (scope.since is None and scope.until is None) or not sources:
+        return
+    cs, qa = out.get("cases"), out.get("qa_reviews")
+    if cs is None or qa is None or cs.frame is None or qa.frame is None or cs.text_cells:
+        return
+    key_c, key_q = cfg.source_column("cases", "case_id"), cfg.source_column("qa_reviews", "case_id")
+    if key_c not in cs.frame.columns or key_q not in qa.frame.columns:
+        return
+    missing = (
+        qa.frame.select(pl.col(key_q).unique())
+        .filter(~pl.col(key_q).is_in(cs.frame[key_c].implode()))
+        .get_column(key_q)
+    )
+    if missing.len() == 0:
+        return
+    only_dims = Scope(**scope.dimensions())
+    extra = []
+    for source, hive in sources:
+        lf = pl.scan_parquet(source, hive_partitioning=hive) if hive else pl.scan_parquet(source)
+        pred = frame_filter("cases", lf.collect_schema(), cfg, only_dims, cfg.timezone)
+        lf = lf.filter(pl.col(key_c).is_in(missing.implode()))
+        extra.append((lf.filter(pred) if pred is not None else lf).collect())
+    if any(e.height for e in extra):
+        cs.frame = pl.concat([cs.frame, *extra], how="diagonal_relaxed")
 
 
 def _events_of_kept_cases(out: dict[str, RawTable], cfg: SourceConfig, scope: Scope | None) -> None:
@@ -288,6 +328,12 @@ def read_sql(cfg: SourceConfig, engine=None, scope: Scope | None = None) -> dict
             adbc = adbc_connect(cfg)
             backend = conn.dialect.name
             cases_t = None
+            qa_name = cfg.table_name("qa_reviews")
+            qa_t = (
+                Table(qa_name, MetaData(), schema=cfg.db_schema, autoload_with=conn)
+                if qa_name in names and scope is not None and not scope.is_all
+                else None
+            )
             for table in TABLE_NAMES:
                 name = cfg.table_name(table)
                 if name not in names:
@@ -299,9 +345,9 @@ def read_sql(cfg: SourceConfig, engine=None, scope: Scope | None = None) -> dict
                 query = select(t)
                 if scope is not None and not scope.is_all:
                     conds = (
-                        case_conditions(t, cfg, scope, is_sqlite)
+                        case_conditions(t, cfg, scope, is_sqlite, qa_t)
                         if table == "cases"
-                        else table_conditions(table, t, cases_t, cfg, scope, is_sqlite)
+                        else table_conditions(table, t, cases_t, cfg, scope, is_sqlite, qa_t)
                     )
                     if conds:
                         query = query.where(*conds)

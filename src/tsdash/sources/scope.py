@@ -88,9 +88,13 @@ def _param(name: str, value, text: bool):
     return bindparam(name, value, type_=String() if text else DateTime(timezone=True))
 
 
-def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool) -> list:
-    """SQLAlchemy conditions on the cases table ``t`` (a reflected Table)."""
-    from sqlalchemy import or_
+def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool, qa_t=None) -> list:
+    """SQLAlchemy conditions on the cases table ``t`` (a reflected Table).
+
+    With the QA reviews table ``qa_t``, a case reviewed in the window is kept too, though it was
+    resolved before the window: the quality of a queue or case type needs the reviewed case.
+    """
+    from sqlalchemy import and_, or_, select
 
     cols = t.c
 
@@ -100,14 +104,24 @@ def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool) -> list:
 
     since, until = _bounds(scope, text)
     conds = []
+    time_conds = []
     created, resolved = col("created_at"), col("resolved_at")
     if until is not None and created is not None:
-        conds.append(created < _param("until", until, text))
+        time_conds.append(created < _param("until", until, text))
     if since is not None and resolved is not None:
         alts = [resolved.is_(None), resolved >= _param("since", since, text)]
         if text:
             alts.append(resolved == "")
-        conds.append(or_(*alts))
+        time_conds.append(or_(*alts))
+    if time_conds:
+        key = col("case_id")
+        qa_conds = table_conditions("qa_reviews", qa_t, None, cfg, scope, text) if qa_t is not None else []
+        qa_key = cfg.source_column("qa_reviews", "case_id")
+        if key is not None and qa_conds and qa_key in qa_t.c:
+            reviewed = key.in_(select(qa_t.c[qa_key]).where(*qa_conds))
+            conds.append(or_(and_(*time_conds), reviewed))
+        else:
+            conds.extend(time_conds)
     for key, name in DIMENSION_COLUMNS.items():
         values = getattr(scope, key)
         c = col(name)
@@ -116,8 +130,8 @@ def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool) -> list:
     return conds
 
 
-def table_conditions(table: str, t, cases_t, cfg: SourceConfig, scope: Scope, text: bool) -> list:
-    """Conditions for the optional tables."""
+def table_conditions(table: str, t, cases_t, cfg: SourceConfig, scope: Scope, text: bool, qa_t=None) -> list:
+    """Conditions for the optional tables (``qa_t``: see :func:`case_conditions`)."""
     from sqlalchemy import select
 
     since, until = _bounds(scope, text)
@@ -145,7 +159,7 @@ def table_conditions(table: str, t, cases_t, cfg: SourceConfig, scope: Scope, te
             conds.append(start < bindparam("s_until", until))
     elif table == "events" and cases_t is not None:
         cid = col("events", "case_id")
-        case_conds = case_conditions(cases_t, cfg, scope, text)
+        case_conds = case_conditions(cases_t, cfg, scope, text, qa_t)
         if cid is not None and case_conds:
             key = cases_t.c[cfg.source_column("cases", "case_id")]
             conds.append(cid.in_(select(key).where(*case_conds)))
