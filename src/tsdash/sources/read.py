@@ -147,7 +147,20 @@ def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawT
         out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
     _reviewed_cases(out, scanned.get("cases", []), cfg, scope)
     _events_of_kept_cases(out, cfg, scope)
+    _criteria_of_kept_reviews(out, cfg, scope)
     return out
+
+
+def _criteria_of_kept_reviews(out: dict[str, RawTable], cfg: SourceConfig, scope: Scope | None) -> None:
+    """For a scope of given cases, keep only the criteria of their reviews (Parquet sources)."""
+    if scope is None or not scope.case_ids or "qa_criteria" not in out or "qa_reviews" not in out:
+        return
+    cr, qa = out["qa_criteria"], out["qa_reviews"]
+    if cr.frame is None or qa.frame is None or cr.text_cells:
+        return
+    key_c, key_q = cfg.source_column("qa_criteria", "review_id"), cfg.source_column("qa_reviews", "review_id")
+    if key_c in cr.frame.columns and key_q in qa.frame.columns:
+        cr.frame = cr.frame.filter(pl.col(key_c).is_in(qa.frame[key_q].implode()))
 
 
 def _reviewed_cases(

@@ -46,6 +46,8 @@ class Scope:
     case_types: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()
+    # Given, the scope is these cases (whatever their time): their events and QA reviews, no shifts.
+    case_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for b in (self.since, self.until):
@@ -54,7 +56,12 @@ class Scope:
 
     @property
     def is_all(self) -> bool:
-        return self.since is None and self.until is None and not any(self.dimensions().values())
+        return (
+            self.since is None
+            and self.until is None
+            and not self.case_ids
+            and not any(self.dimensions().values())
+        )
 
     def dimensions(self) -> dict[str, tuple[str, ...]]:
         return {k: getattr(self, k) for k in DIMENSION_COLUMNS}
@@ -70,6 +77,7 @@ class Scope:
             self.since.isoformat() if self.since else None,
             self.until.isoformat() if self.until else None,
             *self.dimensions().values(),
+            self.case_ids,
         )
 
 
@@ -102,6 +110,9 @@ def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool, qa_t=None) -
         src = cfg.source_column("cases", name)
         return cols[src] if src in cols else None
 
+    if scope.case_ids:
+        key = col("case_id")
+        return [key.in_(list(scope.case_ids))] if key is not None else []
     since, until = _bounds(scope, text)
     conds = []
     time_conds = []
@@ -144,6 +155,17 @@ def table_conditions(table: str, t, cases_t, cfg: SourceConfig, scope: Scope, te
         return t.c[src] if src in t.c else None
 
     conds = []
+    if scope.case_ids:
+        from sqlalchemy import false
+
+        if table in ("qa_reviews", "events") and (cid := col(table, "case_id")) is not None:
+            return [cid.in_(list(scope.case_ids))]
+        if table == "qa_criteria" and qa_t is not None and (rid := col(table, "review_id")) is not None:
+            q_rid = cfg.source_column("qa_reviews", "review_id")
+            q_cid = cfg.source_column("qa_reviews", "case_id")
+            if q_rid in qa_t.c and q_cid in qa_t.c:
+                return [rid.in_(select(qa_t.c[q_rid]).where(qa_t.c[q_cid].in_(list(scope.case_ids))))]
+        return [false()] if table == "shifts" else []
     if table == "qa_reviews":
         r = col("qa_reviews", "reviewed_at")
         if r is not None:
@@ -204,6 +226,11 @@ def frame_filter(
         return pl.lit(value).cast(pl.Datetime(dtype.time_unit, "UTC")).dt.convert_time_zone(dtype.time_zone)
 
     conds: list[pl.Expr] = []
+    if scope.case_ids:
+        ids = pl.lit(pl.Series(list(scope.case_ids), dtype=pl.String)).implode()
+        if table in ("cases", "qa_reviews", "events") and (c := name("case_id")):
+            return pl.col(c).cast(pl.String).is_in(ids)
+        return pl.lit(False) if table == "shifts" else None  # qa_criteria: cut by review after reading
     if table == "cases":
         created, resolved = name("created_at"), name("resolved_at")
         if scope.until is not None and created:
