@@ -113,9 +113,11 @@ class Dataset:
     report: ValidationReport
     sla: SLAConfig = field(default_factory=SLAConfig)
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # the tables that were read (a load may ask for some only; the others are empty frames)
+    read_tables: frozenset[str] = frozenset(TABLE_NAMES)
 
     def has(self, table: str) -> bool:
-        """True when the source had this table (it may still have zero rows)."""
+        """True when the source had this table and it was read (it may still have zero rows)."""
         return table in self.present
 
     def table(self, name: str) -> pl.DataFrame:
@@ -178,10 +180,12 @@ def normalize(
     tables: dict[str, pl.DataFrame],
     sla: SLAConfig | None = None,
     report: ValidationReport | None = None,
+    read_tables: frozenset[str] | None = None,
 ) -> Dataset:
     """Build a :class:`Dataset` from frames that already satisfy the contract's rules.
 
     Missing optional tables become empty frames (``Dataset.has`` tells them apart).
+    ``read_tables``: the tables the load asked for (default: all).
     """
     sla = sla or SLAConfig()
     present = frozenset(t for t in TABLE_NAMES if t in tables and tables[t] is not None)
@@ -199,4 +203,5 @@ def normalize(
         present=present,
         report=report or ValidationReport("frames"),
         sla=sla,
+        read_tables=frozenset(TABLE_NAMES) if read_tables is None else read_tables,
     )

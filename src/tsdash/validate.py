@@ -18,6 +18,7 @@ number, which counts the header).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -541,14 +542,22 @@ def _warn_unknown(
 
 
 def validate_tables(
-    raw_tables: dict[str, RawTable], cfg: SourceConfig, sla: SLAConfig, source_label: str = ""
+    raw_tables: dict[str, RawTable],
+    cfg: SourceConfig,
+    sla: SLAConfig,
+    source_label: str = "",
+    tables: Iterable[str] | None = None,
 ) -> Dataset:
     """Validate raw tables into a Dataset. Fatal problems are in ``ds.report.fatal``; when there
-    are any, the returned dataset holds empty frames for the affected tables."""
+    are any, the returned dataset holds empty frames for the affected tables.
+
+    ``tables``: the tables that were asked for (None: all); the others are not validated and
+    not reported missing (a required table is always asked for)."""
     report = ValidationReport(source_label or cfg.location)
     frames: dict[str, pl.DataFrame] = {}
     origins: dict[str, str] = {}
-    for table in TABLE_NAMES:
+    wanted = TABLE_NAMES if tables is None else tuple(t for t in TABLE_NAMES if t in set(tables))
+    for table in wanted:
         raw = raw_tables.get(table)
         if raw is None:
             if table in REQUIRED_TABLES:
@@ -631,11 +640,12 @@ def validate_tables(
         if not all(t in frames for t in REQUIRED_TABLES):
             frames = {}
     clean = {t: f.drop(ROW) for t, f in frames.items()}
-    return normalize(clean, sla=sla, report=report) if clean else _empty(report, sla)
+    read = frozenset(wanted)
+    return normalize(clean, sla=sla, report=report, read_tables=read) if clean else _empty(report, sla, read)
 
 
-def _empty(report: ValidationReport, sla: SLAConfig) -> Dataset:
-    ds = normalize({}, sla=sla, report=report)
+def _empty(report: ValidationReport, sla: SLAConfig, read_tables: frozenset[str]) -> Dataset:
+    ds = normalize({}, sla=sla, report=report, read_tables=read_tables)
     return ds
 
 

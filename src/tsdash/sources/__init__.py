@@ -10,14 +10,47 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from tsdash.config import Settings
 from tsdash.dataset import Dataset
+from tsdash.schema import REQUIRED_TABLES, TABLE_NAMES
 from tsdash.sources.read import SourceError, describe, is_url, make_engine, read_source
 from tsdash.sources.scope import Scope
 
-__all__ = ["Scope", "SourceError", "load_dataset", "describe_source", "data_version", "validate_source"]
+__all__ = [
+    "Scope",
+    "SourceError",
+    "load_dataset",
+    "describe_source",
+    "data_version",
+    "needed_tables",
+    "validate_source",
+]
+
+# What validating and deriving a table needs besides itself: the required tables (cases and
+# agents: every table's ids are checked against them, cases take their team from agents) and,
+# for the QA criteria, the reviews their review ids refer to.
+_NEEDS: dict[str, tuple[str, ...]] = {"qa_criteria": ("qa_reviews",)}
+
+
+def needed_tables(tables: Iterable[str] | None) -> tuple[str, ...] | None:
+    """The contract tables a load of ``tables`` reads (None: all of them).
+
+    >>> needed_tables(["qa_criteria"])
+    ('agents', 'cases', 'qa_reviews', 'qa_criteria')
+    """
+    if tables is None:
+        return None
+    want = set(tables)
+    unknown = want - set(TABLE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown table(s) {', '.join(sorted(unknown))}; tables: {', '.join(TABLE_NAMES)}")
+    want |= set(REQUIRED_TABLES)
+    for t in list(want):
+        want |= set(_NEEDS.get(t, ()))
+    return tuple(t for t in TABLE_NAMES if t in want)
 
 
 def describe_source(settings: Settings) -> str:
@@ -25,24 +58,34 @@ def describe_source(settings: Settings) -> str:
     return describe(settings.source)
 
 
-def validate_source(settings: Settings, scope: Scope | None = None) -> Dataset:
+def validate_source(
+    settings: Settings, scope: Scope | None = None, tables: Iterable[str] | None = None
+) -> Dataset:
     """Read and validate; never raises for data problems (they are in ``ds.report``).
+
+    With ``tables``, only those tables and the ones they need (:func:`needed_tables`) are read
+    and validated; the others are empty frames (``ds.read_tables`` lists what was read) and are
+    neither reported nor opened, so a broken file of a table not asked for does not matter.
 
     Raises :class:`SourceError` only when the source itself cannot be opened.
     """
     from tsdash.validate import validate_tables  # tsdash.validate imports tsdash.sources.read
 
-    raw = read_source(settings.source, scope)
-    return validate_tables(raw, settings.source, settings.sla, describe_source(settings))
+    wanted = needed_tables(tables)
+    raw = read_source(settings.source, scope, wanted)
+    return validate_tables(raw, settings.source, settings.sla, describe_source(settings), tables=wanted)
 
 
-def load_dataset(settings: Settings, scope: Scope | None = None) -> Dataset:
+def load_dataset(
+    settings: Settings, scope: Scope | None = None, tables: Iterable[str] | None = None
+) -> Dataset:
     """The validated dataset; raises :class:`SourceError` when the data is not usable
     (the message lists the fatal problems and their fixes).
 
     With a :class:`Scope`, only the rows the scope needs are read (pushdown); validation then
-    reports on those rows only."""
-    ds = validate_source(settings, scope)
+    reports on those rows only. With ``tables`` (e.g. ``("cases", "agents")``), only those
+    tables and the ones they need are read (see :func:`validate_source`)."""
+    ds = validate_source(settings, scope, tables)
     if ds.report.fatal:
         raise SourceError("\n".join(i.message for i in ds.report.fatal))
     return ds

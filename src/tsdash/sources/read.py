@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +95,9 @@ def _read_parquet_dir(path: Path, table: str, cfg: SourceConfig, scope: Scope | 
     return _scan_parquet(str(path / "**" / "*.parquet"), table, cfg, scope, hive=True)
 
 
-def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawTable]:
+def read_folder(
+    cfg: SourceConfig, scope: Scope | None = None, tables: Iterable[str] | None = None
+) -> dict[str, RawTable]:
     folder = Path(cfg.location)
     if not folder.exists():
         raise SourceError(
@@ -105,7 +108,7 @@ def read_folder(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawT
         raise SourceError(f"Source {folder} is a file, not a folder of table files or a database URL.")
     out: dict[str, RawTable] = {}
     scanned: dict[str, list[tuple[str, bool]]] = {}  # Parquet tables: (source, hive) to scan again
-    for table in TABLE_NAMES:
+    for table in _wanted(tables):
         name = cfg.table_name(table)
         found = _candidates(folder, name)
         if not found:
@@ -317,8 +320,10 @@ def _fetch_adbc(conn, sql: str, params: tuple = ()) -> pl.DataFrame:
         cur.close()
 
 
-def read_sql(cfg: SourceConfig, engine=None, scope: Scope | None = None) -> dict[str, RawTable]:
-    """Read every contract table present in the database.
+def read_sql(
+    cfg: SourceConfig, engine=None, scope: Scope | None = None, tables: Iterable[str] | None = None
+) -> dict[str, RawTable]:
+    """Read every contract table present in the database (of ``tables``, when given).
 
     Table discovery and SQL text come from SQLAlchemy (any dialect); rows come through ADBC
     where available (SQLite, PostgreSQL), else through SQLAlchemy. SQLite text that ADBC cannot
@@ -347,7 +352,7 @@ def read_sql(cfg: SourceConfig, engine=None, scope: Scope | None = None) -> dict
                 if qa_name in names and scope is not None and not scope.is_all
                 else None
             )
-            for table in TABLE_NAMES:
+            for table in _wanted(tables):
                 name = cfg.table_name(table)
                 if name not in names:
                     continue
@@ -397,9 +402,20 @@ def _sqlite_text(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
-def read_source(cfg: SourceConfig, scope: Scope | None = None) -> dict[str, RawTable]:
+def read_source(
+    cfg: SourceConfig, scope: Scope | None = None, tables: Iterable[str] | None = None
+) -> dict[str, RawTable]:
     """Read every contract table the source has (absent optional tables are simply missing);
-    with a :class:`~tsdash.sources.scope.Scope`, only the rows it needs (pushdown)."""
+    with a :class:`~tsdash.sources.scope.Scope`, only the rows it needs (pushdown); with
+    ``tables``, only those contract tables (the others are not opened)."""
     if is_url(cfg.location):
-        return read_sql(cfg, scope=scope)
-    return read_folder(cfg, scope)
+        return read_sql(cfg, scope=scope, tables=tables)
+    return read_folder(cfg, scope, tables)
+
+
+def _wanted(tables: Iterable[str] | None) -> tuple[str, ...]:
+    """The contract tables to read, in contract order."""
+    if tables is None:
+        return TABLE_NAMES
+    keep = set(tables)
+    return tuple(t for t in TABLE_NAMES if t in keep)
