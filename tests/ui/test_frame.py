@@ -289,3 +289,18 @@ def test_demo_data(source_env, tmp_path):
     assert at.multiselect(key=W + "queue").options == sorted(tables["cases"]["queue"].unique().to_list())
     # freshness: the demo's latest record is at most its anchor
     assert any("Data updated" in c.value for c in at.sidebar.caption)
+
+
+def test_ui_frame_is_the_function_even_when_the_submodule_is_imported_first():
+    """``from tsdash.ui.frame import X`` before any page ran used to leave ``ui.frame`` bound to
+    the module ("'module' object is not callable" on every page of that process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from tsdash.ui.frame import source_id\n"
+        "from tsdash import ui\n"
+        "assert callable(ui.frame) and ui.frame.__module__ == 'tsdash.ui.frame', ui.frame\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

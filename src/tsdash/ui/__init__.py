@@ -14,6 +14,8 @@ importing them does not pull Streamlit in.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
@@ -99,3 +101,18 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """``tsdash.ui.frame`` is both a submodule and the function pages call. Importing the
+    submodule first (``from tsdash.ui.frame import source_id``) makes Python set the package's
+    ``frame`` to the module; the package still answers ``ui.frame`` with the function."""
+
+    def __getattribute__(self, name: str) -> Any:
+        value = super().__getattribute__(name)
+        if isinstance(value, types.ModuleType) and name in _EXPORTS and _EXPORTS[name] == value.__name__:
+            return getattr(value, name)
+        return value
+
+
+sys.modules[__name__].__class__ = _Package

@@ -13,6 +13,7 @@ The table builders (:func:`find_case`, :func:`case_fields`, :func:`case_timeline
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -206,6 +207,14 @@ def render_detail(ctx: Context, case_id: str) -> bool:
     """Draw one case; False (after a notice) when the data has no such case."""
     ds = ctx.ds
     row = find_case(ds, case_id)
+    if row is None and ctx.scope is not None:
+        # an old case, outside the rows loaded for this period: read it from the source by id
+        from tsdash.ui.frame import case_dataset
+
+        one = case_dataset(ctx, case_id)
+        if one is not None and (row := find_case(one, case_id)) is not None:
+            ds = one
+            ctx = replace(ctx, ds=one)
     if row is None:
         st.warning(
             md_escape(f"No case “{case_id[:80]}” in the data. Check the link, or search for the case below."),

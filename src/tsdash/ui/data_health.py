@@ -205,6 +205,18 @@ def _tables(ctx: Context) -> None:
         help="Rows: rows tsdash uses. Set aside: rows excluded by validation (listed below). First/Last: the "
         "earliest and latest value of the table's time column, in the display time zone.",
     )
+    scope = ctx.scope
+    if scope is not None and scope.since is not None:
+        until = f" and before {ctx.fmt_time(scope.until)}" if scope.until is not None else ""
+        st.caption(
+            md_escape(
+                f"Read for this view: the cases that were open at some time since "
+                f"{ctx.fmt_time(scope.since)}{until} (every case still open, whatever its age), the QA "
+                "reviews and shifts of that time, and their events; the whole agents table. Rows, "
+                "set-aside rows and the validation report below cover these rows; "
+                "`tsdash validate` checks the whole source."
+            )
+        )
     summary = table_summary(ds, ctx.filter.tz, dt.datetime.now(dt.UTC))
     st.dataframe(
         summary,

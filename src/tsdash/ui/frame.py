@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ import streamlit as st
 from tsdash.config import ConfigError, Settings, load_settings
 from tsdash.dataset import Dataset
 from tsdash.metrics.filters import Filter
+from tsdash.metrics.history import covers, history_scope
+from tsdash.sources.scope import Scope
 from tsdash.ui.fmt import md_escape, md_lines
 from tsdash.ui.state import (
     DIMENSION_KEYS,
@@ -88,6 +91,7 @@ class Loaded:
     options: Options
     latest: dt.datetime | None
     version: str
+    scope: Scope | None = None  # the rows read (None: all)
 
 
 @dataclass
@@ -106,6 +110,7 @@ class Context:
     latest: dt.datetime | None  # latest timestamp in the data (freshness)
     error: str | None = None
     stale: str | None = None  # the source failed; ds is the last good load (see _load_data)
+    scope: Scope | None = None  # the rows loaded from the source (None: all of them)
 
     # ---------------------------------------------------------------- facts
     @property
@@ -176,12 +181,14 @@ class Context:
 # --------------------------------------------------------------------------- loading
 
 
-@st.cache_resource(show_spinner="Loading data…", max_entries=3)
-def _load(source_key: str, version: str, _settings: Settings) -> Loaded:
+@st.cache_resource(show_spinner="Loading data…", max_entries=4)
+def _load(
+    source_key: str, version: str, scope_key: tuple, _settings: Settings, _scope: Scope | None
+) -> Loaded:
     from tsdash.sources import load_dataset
 
-    ds = load_dataset(_settings)
-    return Loaded(ds, options_from_dataset(ds), latest_activity(ds), version)
+    ds = load_dataset(_settings, _scope)
+    return Loaded(ds, options_from_dataset(ds), latest_activity(ds), version, _scope)
 
 
 def source_id(settings: Settings) -> str:
@@ -189,30 +196,94 @@ def source_id(settings: Settings) -> str:
     return hashlib.sha1(repr(settings).encode()).hexdigest()[:16]
 
 
-# The last successful load per source, shared by every session of this server: when the source
-# fails (database down, file being replaced) pages keep showing it under a banner, and the next
-# run after the source is back loads fresh data by itself.
-_LAST_GOOD: dict[str, Loaded] = {}
+# The latest loads per source, shared by every session of this server (newest first): a load
+# whose scope covers the one a view needs serves it (no second query), and when the source fails
+# (database down, file being replaced) pages keep showing the best of them under a banner; the
+# next run after the source is back loads fresh data by itself.
+_RECENT: dict[str, list[Loaded]] = {}
+_RECENT_MAX = 4
+_recent_lock = threading.Lock()
 
 
-def _load_data(settings: Settings) -> tuple[Loaded | None, str | None, str | None]:
+def _remember(sid: str, loaded: Loaded) -> None:
+    with _recent_lock:
+        kept = [x for x in _RECENT.get(sid, []) if x is not loaded]
+        _RECENT[sid] = [loaded, *kept][:_RECENT_MAX]
+
+
+def _recent(sid: str, scope: Scope | None, version: str | None) -> Loaded | None:
+    """The newest remembered load of ``sid`` that covers ``scope`` (at ``version`` when given)."""
+    with _recent_lock:
+        loads = list(_RECENT.get(sid, []))
+    for x in loads:
+        if (version is None or x.version == version) and _covers(x.scope, scope):
+            return x
+    return None
+
+
+def _covers(outer: Scope | None, inner: Scope | None) -> bool:
+    if outer is None:
+        return True
+    if inner is None:
+        return False
+    return covers(outer, inner)
+
+
+def load_view(settings: Settings, version: str, scope: Scope | None) -> Loaded:
+    """The data at ``version`` for ``scope``: a remembered load that covers it, else a load
+    (``st.cache_resource``: one per (source, version, scope) for all sessions). Raises what
+    :func:`tsdash.sources.load_dataset` raises."""
+    sid = source_id(settings)
+    hit = _recent(sid, scope, version)
+    if hit is not None:
+        return hit
+    loaded = _load(sid, version, scope.cache_key() if scope is not None else (), settings, scope)
+    _remember(sid, loaded)
+    return loaded
+
+
+def _load_data(settings: Settings, scope: Scope | None) -> tuple[Loaded | None, str | None, str | None]:
     """(loaded, error, stale): ``stale`` is the source's error while ``loaded`` is the last good load."""
     from tsdash.sources import SourceError, data_version
 
     sid = source_id(settings)
     try:
-        version = data_version(settings)
-        loaded = _load(sid, version, settings)
-        _LAST_GOOD[sid] = loaded
-        return loaded, None, None
+        return load_view(settings, data_version(settings), scope), None, None
     except SourceError as exc:
         message = str(exc) or exc.__class__.__name__
-        if sid in _LAST_GOOD:
-            return _LAST_GOOD[sid], None, message
+        last = _recent(sid, scope, None)
+        if last is None:
+            with _recent_lock:
+                last = next(iter(_RECENT.get(sid, [])), None)
+        if last is not None:
+            return last, None, message
         return None, message, None
     except Exception as exc:  # a bug or an unexpected driver error: a message, never a traceback
         log.exception("loading the data failed")
         return None, f"Unexpected error while loading the data ({exc.__class__.__name__}: {exc}).", None
+
+
+@st.cache_resource(show_spinner="Loading the case…", max_entries=32)
+def _load_case(source_key: str, version: str, case_id: str, _settings: Settings) -> Dataset:
+    from tsdash.sources import load_dataset
+
+    return load_dataset(_settings, Scope(case_ids=(case_id,)))
+
+
+def case_dataset(ctx: Context, case_id: str) -> Dataset | None:
+    """The data of one case outside the loaded period (a link to an old case): the case, its
+    events and QA reviews, read from the source by id. None when it cannot be read."""
+    from tsdash.sources import SourceError
+
+    if ctx.data_key is None:
+        return None
+    try:
+        return _load_case(ctx.data_key[0], ctx.data_key[1], case_id, ctx.settings)
+    except SourceError:
+        return None
+    except Exception:  # noqa: BLE001 - a message (the case is not found), never a traceback
+        log.exception("loading case %r failed", case_id)
+        return None
 
 
 def _fmt_loaded(loaded: Loaded, state: ViewState) -> str:
@@ -472,17 +543,17 @@ def frame(
         st.stop()
 
     now = _now()
-    loaded, error, stale = _load_data(settings)
-    options = loaded.options if loaded is not None else Options()
-
     if STATE_KEY not in ss:  # first run of this browser session: the URL seeds the view
-        state, notices = parse_query(
-            _query_dict(), default_tz=settings.display_tz, now=now, options=options if loaded else None
-        )
+        state, notices = parse_query(_query_dict(), default_tz=settings.display_tz, now=now)
         _push_notices(notices)
         _set_state(state)
     state: ViewState = ss[STATE_KEY]
-    if loaded is not None:
+    # pushdown: only the rows the view's period needs (and its history) leave the source; the
+    # dimension filters apply in memory, so that changing one does not query the source again
+    scope = history_scope(state.to_filter(now))
+    loaded, error, stale = _load_data(settings, scope)
+    options = loaded.options if loaded is not None else Options()
+    if loaded is not None:  # the link's agents, queues... checked against the data
         state, notices = check_dimensions(state, options)
         _push_notices(notices)
         _set_state(state)
@@ -541,6 +612,7 @@ def frame(
         latest=loaded.latest if loaded is not None else None,
         error=error,
         stale=stale,
+        scope=loaded.scope if loaded is not None else scope,
     )
     if require_data and ctx.ds is None:
         st.stop()

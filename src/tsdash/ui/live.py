@@ -54,6 +54,7 @@ from tsdash.ui.state import PRIORITY_ORDER, Options
 
 if TYPE_CHECKING:  # importing tsdash.ui.frame at module level would shadow the lazy ``ui.frame``
     from tsdash.config import Settings
+    from tsdash.sources.scope import Scope
     from tsdash.ui.frame import Context, Loaded
 
 log = logging.getLogger(__name__)
@@ -403,13 +404,13 @@ def shared_version(settings: Settings, max_age: float) -> str:
         return version
 
 
-def load_current(settings: Settings, max_age: float) -> Loaded:
-    """The data at its current version through the frame's loader (``st.cache_resource`` keyed
-    on (source, version), shared across sessions): a load happens only when the version changed."""
-    from tsdash.ui.frame import _load, source_id
+def load_current(settings: Settings, max_age: float, scope: Scope | None = None) -> Loaded:
+    """The data at its current version through the frame's loader (shared across sessions,
+    keyed on source, version and scope): a load happens only when the version changed."""
+    from tsdash.ui.frame import load_view
 
     version = shared_version(settings, max_age)
-    return _load(source_id(settings), version, settings)
+    return load_view(settings, version, scope)
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -464,7 +465,7 @@ def _refresh(ctx: Context, prev: Snapshot, interval: int) -> Snapshot:
 
     now = _now()
     try:
-        loaded = load_current(ctx.settings, PROBE_SHARE * interval)
+        loaded = load_current(ctx.settings, PROBE_SHARE * interval, ctx.scope)
     except SourceError as exc:
         return replace(prev, error=str(exc) or exc.__class__.__name__, failed_at=now)
     except Exception as exc:  # noqa: BLE001 - a message, never a traceback
