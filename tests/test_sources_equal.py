@@ -10,6 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import create_engine, text
 
+from tsdash import metrics
 from tsdash.config import Settings, SourceConfig
 from tsdash.demo import generate
 from tsdash.schema import TABLE_NAMES
@@ -17,6 +18,7 @@ from tsdash.sources import load_dataset
 from tsdash.sources.write import write_tables
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
+DEFAULT_TABLES = ("flow", "handle-time", "quality", "escalations", "sla", "backlog-now")
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,15 @@ def _assert_same(a, b, label: str) -> None:
         except AssertionError as exc:
             raise AssertionError(f"{label}: table {t} differs: {exc}") from None
     assert a.report.issues == [] and b.report.issues == []
+    # and so the same metric tables (issue 7: PostgreSQL = SQLite = Parquet = CSV)
+    f = metrics.Filter(dt.date(2026, 11, 10), dt.date(2026, 11, 23), tz="Europe/Berlin", as_of=NOW)
+    for name in DEFAULT_TABLES:
+        ta, tb = metrics.TABLES[name].compute(a, f), metrics.TABLES[name].compute(b, f)
+        assert ta.height > 0, name
+        try:
+            assert_frame_equal(ta, tb, rel_tol=1e-12, abs_tol=0)  # counts exact; means to the last digits
+        except AssertionError as exc:
+            raise AssertionError(f"{label}: metric table {name} differs: {exc}") from None
 
 
 @pytest.fixture(scope="module")
