@@ -50,7 +50,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             "counts": [
                 {"severity": s, "table": t, "rule": r, "count": n} for (s, t, r), n in rep.counts().items()
             ],
-            "rows": {t: ds.table(t).height for t in ("cases", "agents", "qa_reviews", "qa_criteria", "events", "shifts")},
+            "rows": {
+                t: ds.table(t).height
+                for t in ("cases", "agents", "qa_reviews", "qa_criteria", "events", "shifts")
+            },
             "excluded_rows": rep.quarantined_rows,
         }
         print(json.dumps(doc, indent=2, default=str))
@@ -75,10 +78,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         now = _parse_now(args.now)
     except ValueError:
-        print(f"error: --now {args.now!r} is not an ISO timestamp (e.g. 2026-11-24T18:00:00Z)", file=sys.stderr)
+        print(
+            f"error: --now {args.now!r} is not an ISO timestamp (e.g. 2026-11-24T18:00:00Z)", file=sys.stderr
+        )
         return EXIT_USAGE
     try:
-        counts = generate_to(out, days=args.days, agents=args.agents, cases=args.cases, seed=args.seed, now=now)
+        counts = generate_to(
+            out, days=args.days, agents=args.agents, cases=args.cases, seed=args.seed, now=now
+        )
     except (ValueError, OSError) as exc:  # bad sizes, unwritable --out (WriteError is a ValueError)
         return _fail(str(exc), EXIT_USAGE)
     from tsdash.config import mask_url
@@ -94,13 +101,14 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
     settings = _settings(args.source)
 
-    def loader(source: str | None, _tz: str | None = None):
+    def loader(source: str | None, _tz: str | None = None, scope=None, tables=None):
+        # only the report's window (with the history it needs) and its tables are read
         try:
-            return load_dataset(_settings(source) if source != args.source else settings)
+            return load_dataset(_settings(source) if source != args.source else settings, scope, tables)
         except SourceError as exc:
             raise SystemExit(_fail(str(exc).splitlines()[0], EXIT_DATA)) from None
 
-    return metrics_cli.run(args, loader, settings)
+    return metrics_cli.run(args, loader, settings, pushdown=True)
 
 
 def _fail(message: str, code: int) -> int:
@@ -192,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check a source against the data contract")
-    v.add_argument("--source", help="folder of CSV/Parquet files, .sqlite file or SQLAlchemy URL (default: configured)")
+    v.add_argument(
+        "--source", help="folder of CSV/Parquet files, .sqlite file or SQLAlchemy URL (default: configured)"
+    )
     v.add_argument("--format", choices=("text", "json"), default="text")
     v.set_defaults(func=cmd_validate)
 
@@ -200,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", help="SQLite file, SQLAlchemy URL or folder (default: the configured source)")
     d.add_argument("--days", type=int, default=90)
     d.add_argument("--agents", type=int, default=36)
-    d.add_argument("--cases", type=int, default=None, help="total cases (default: realistic for the agent count)")
+    d.add_argument(
+        "--cases", type=int, default=None, help="total cases (default: realistic for the agent count)"
+    )
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--now", help="anchor time, ISO 8601 (default: now)")
     d.set_defaults(func=cmd_demo)
@@ -247,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--to", dest="date_to", metavar="DATE", required=True, help="last day, YYYY-MM-DD")
     rp.add_argument("--source", help="folder, .sqlite file or SQLAlchemy URL (default: configured)")
     rp.add_argument("--tz", help="display time zone (default: the configured one)")
-    rp.add_argument("--as-of", dest="as_of", metavar="ISO", help="as of this instant, ISO 8601 (default: now)")
+    rp.add_argument(
+        "--as-of", dest="as_of", metavar="ISO", help="as of this instant, ISO 8601 (default: now)"
+    )
     rp.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
     rp.add_argument("--csv", dest="csv_out", metavar="FILE.zip", help="also write the tables as a CSV zip")
     rp.set_defaults(func=cmd_report)

@@ -7,6 +7,9 @@ The ``tsdash`` entry point wires this with::
     ...
     return tsdash.metrics.cli.run(args, ds_loader)   # ds_loader(source, tz) -> Dataset
 
+With ``pushdown=True`` the loader is called as ``ds_loader(source, tz, scope, tables)``: only the
+rows the report's window needs (:func:`load_plan`) and only the tables the report reads.
+
 Exit codes: 0 table printed (possibly with no rows); 2 a usage error (unknown metric, bad date,
 ``--from`` after ``--to``, unknown agent/team/queue/...), one line on stderr; 1 the data could not
 be loaded. Imports stay light: no Streamlit or Plotly on this path.
@@ -44,6 +47,30 @@ _DIM_OPTIONS: dict[str, tuple[str, str]] = {
 
 class UsageError(Exception):
     """One line for stderr; exit 2."""
+
+
+_CASES = ("cases", "agents")
+# The source tables each report reads (tsdash.sources.needed_tables adds what validation needs).
+# A report not listed here loads every table. tests/test_load_cli.py checks every report's output
+# on these tables against the output on all of them.
+TABLES_READ: dict[str, tuple[str, ...]] = {
+    **{name: _CASES for name in TABLES},
+    "quality": (*_CASES, "qa_reviews"),
+    "qa-agents": (*_CASES, "qa_reviews"),
+    "qa-coverage": (*_CASES, "qa_reviews"),
+    "qa-criteria": (*_CASES, "qa_reviews", "qa_criteria"),
+    "throughput": (*_CASES, "shifts"),
+}
+
+
+def load_plan(metric: str, f: Filter):
+    """(scope, tables) a load for ``metric`` over ``f`` needs: the rows of the window and of the
+    history the app keeps before it (:func:`tsdash.metrics.history.history_scope`: the previous
+    period, the trend weeks, 130 days for tenure and pace; every case that exists from then on),
+    and the tables the report reads."""
+    from tsdash.metrics.history import history_scope
+
+    return history_scope(f), TABLES_READ.get(metric)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -179,8 +206,10 @@ def run(
     *,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    pushdown: bool = False,
 ) -> int:
-    """Run ``tsdash metrics`` for parsed ``args``. ``ds_loader(source, tz)`` returns the dataset;
+    """Run ``tsdash metrics`` for parsed ``args``. ``ds_loader(source, tz)`` returns the dataset
+    (with ``pushdown``: ``ds_loader(source, tz, scope, tables)``, see :func:`load_plan`);
     ``settings`` (a :class:`tsdash.config.Settings`) gives the default time zone and the QA pass
     mark and is loaded from the configuration when omitted."""
     out = stdout or sys.stdout
@@ -219,7 +248,11 @@ def run(
         return 2
 
     try:
-        ds = ds_loader(args.source, tz)
+        if pushdown:
+            scope, tables = load_plan(metric, Filter(start, end, tz=tz, as_of=as_of))
+            ds = ds_loader(args.source, tz, scope, tables)
+        else:
+            ds = ds_loader(args.source, tz)
     except SystemExit:
         raise
     except Exception as exc:  # the loader's message names the source and the fix

@@ -1,0 +1,104 @@
+"""`tsdash metrics` reads only its window (with the history before it the reports need) and
+only the tables the report reads (docs/PERFORMANCE.md remedy F): every report prints exactly
+what it prints on the whole dataset."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from tsdash.cli import main
+from tsdash.config import Settings, SourceConfig
+from tsdash.demo import generate_to
+from tsdash.metrics import cli as mcli
+from tsdash.metrics.filters import Filter
+from tsdash.metrics.registry import TABLES
+from tsdash.sources import load_dataset
+
+NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
+TZ = "Europe/Berlin"
+# 240 days of history; the window is its last three weeks, so the scope (the window, 130 days
+# before it, rounded down to a month) leaves out about two months of old cases
+WINDOW = ["--from", "2026-11-02", "--to", "2026-11-22", "--tz", TZ, "--as-of", NOW.isoformat()]
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli") / "demo"
+    generate_to(str(d), days=240, agents=10, seed=11, now=NOW, fmt="parquet")
+    return Settings(source=SourceConfig(location=str(d)))
+
+
+@pytest.fixture(scope="module")
+def full(source):
+    return load_dataset(source)
+
+
+def _run(settings, argv, loader, pushdown):
+    parser = argparse.ArgumentParser()
+    mcli.add_arguments(parser)
+    out, err = io.StringIO(), io.StringIO()
+    rc = mcli.run(parser.parse_args(argv), loader, settings, stdout=out, stderr=err, pushdown=pushdown)
+    assert rc == 0 and err.getvalue() == "", err.getvalue()
+    return out.getvalue()
+
+
+def _same_csv(got: str, want: str) -> None:
+    """Same rows, columns and values; floats to 1e-12 (the engine sums floats in parallel, so the
+    last bit of a mean may differ between two runs on the same data)."""
+    if got == want:
+        return
+    a, b = (pl.read_csv(io.StringIO(t), infer_schema_length=None) for t in (got, want))
+    assert_frame_equal(a, b, rel_tol=1e-12, abs_tol=0)
+
+
+def test_the_scope_is_a_strict_part_of_the_history(source, full):
+    f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+    scope, tables = mcli.load_plan("flow", f)
+    assert tables == ("cases", "agents")
+    ds = load_dataset(source, scope, tables)
+    assert 0 < ds.cases.height < 0.8 * full.cases.height
+    assert ds.read_tables == frozenset({"cases", "agents"}) and ds.events.height == 0
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+@pytest.mark.parametrize("extra", [[], ["--queue", "payments_fraud"]], ids=["all", "queue"])
+def test_every_report_is_the_same_with_pushdown(source, full, name, extra):
+    seen = {}
+
+    def scoped(src, tz, scope, tables):
+        seen["scope"], seen["tables"] = scope, tables
+        return load_dataset(source, scope, tables)
+
+    argv = [name, *WINDOW, *extra]
+    want = _run(source, argv, lambda src, tz: full, pushdown=False)
+    got = _run(source, argv, scoped, pushdown=True)
+    _same_csv(got, want)
+    assert want.count("\n") > 1  # a header and rows
+    assert seen["scope"].since is not None and seen["tables"] == mcli.TABLES_READ[name]
+
+
+def test_the_shell_command_uses_the_plan(source, full, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no tsdash.toml: default settings, as `source`
+    loads = []
+    import tsdash.sources as S
+
+    real = S.load_dataset
+
+    def spy(settings, scope=None, tables=None):
+        loads.append((scope, tables))
+        return real(settings, scope, tables)
+
+    monkeypatch.setattr(S, "load_dataset", spy)
+    rc = main(["metrics", "handle-time", "--source", source.source.location, *WINDOW])
+    out = capsys.readouterr().out
+    assert rc == 0
+    _same_csv(out, _run(source, ["handle-time", *WINDOW], lambda src, tz: full, pushdown=False))
+    [(scope, tables)] = loads
+    assert tables == ("cases", "agents")
+    assert scope.since == dt.datetime(2026, 5, 31, tzinfo=dt.UTC)  # Nov 2 - 130 d = Jun 25: Jun 1 - 1 d
