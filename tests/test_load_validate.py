@@ -297,3 +297,50 @@ def test_sqlite_text_timestamps_of_the_writer_and_others(tmp_path):
     ]
     [bad] = [i for i in ds.report.issues if i.rule == "unreadable_value"]
     assert (bad.row, bad.column, bad.value) == (3, "resolved_at", "not a time")
+
+
+# ---------------------------------------------------------------- B: repeated ids
+
+
+IDS = st.lists(st.one_of(st.none(), st.sampled_from(["C1", "C2", "C3", "C10", "c2"])), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids=IDS, order=st.sampled_from(["as is", "ascending", "descending"]))
+def test_repeat_mask_is_every_non_first_occurrence(ids, order):
+    if order != "as is":
+        ids = sorted((i for i in ids if i is not None), reverse=order == "descending")
+    df = pl.DataFrame({"id": ids}, schema={"id": pl.String})
+    got = df.select(V._repeat_mask(df["id"]))["id"].to_list()
+    seen: set[str] = set()
+    want = []
+    for i in ids:
+        want.append(i is not None and i in seen)
+        if i is not None:
+            seen.add(i)
+    assert got == want
+
+
+@pytest.mark.parametrize("ids", [["C1", "C2", "C2", "C3", "C2"], ["C1", "C2", "C2", "C2", "C3"]])
+def test_repeated_case_ids_quarantined_sorted_or_not(tmp_path, ids):
+    d = tmp_path / "pq"
+    t = dt.datetime(2026, 1, 1, 10, tzinfo=UTC)
+    _write_parquet(
+        d,
+        agents=pl.DataFrame({"agent_id": ["A1"], "name": ["Ann"], "team": ["T1"]}),
+        cases=pl.DataFrame({"case_id": ids, "created_at": [t] * 5, "queue": ["q"] * 5}),
+    )
+    ds = validate_source(_settings(d))
+    dup = [(i.row, i.record_id, i.message) for i in ds.report.issues if i.rule == "duplicate_id"]
+    rows = [r for r in range(2, 6) if ids[r - 1] in ids[: r - 1]]
+    assert dup == [
+        (
+            r,
+            ids[r - 1],
+            f"cases.parquet, row {r} (id {ids[r - 1]}): repeated id (first occurrence kept) "
+            f"(case_id = {ids[r - 1]!r}); row excluded. Fix: give every row its own id, or remove the "
+            "repeated row.",
+        )
+        for r in rows
+    ]
+    assert ds.cases["case_id"].to_list() == ["C1", "C2", "C3"]
