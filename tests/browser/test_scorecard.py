@@ -6,6 +6,7 @@ its charts without any network. Screenshots: scorecard_page.png, scorecard_page_
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 
 import pytest
@@ -101,6 +102,10 @@ def test_scorecard_link_and_offline_report(server, browser, page, tmp_path):
         p2.goto(link)
         wait_idle(p2)
         p2.locator("[data-testid='stMetric']").first.wait_for()
-        assert page_tiles(p2) == tiles
+        # the tiles arrive one by one on a loaded machine: wait until the page settles on them
+        deadline = time.monotonic() + 30
+        while (got := page_tiles(p2)) != tiles and time.monotonic() < deadline:
+            p2.wait_for_timeout(250)
+        assert got == tiles
     finally:
         fresh.close()
