@@ -99,3 +99,18 @@ def test_set_param(fixture_source):
     assert at.query_params["case"] == "C2"
     at.run()
     assert at.session_state["seen_case"] == "C2"
+
+
+def test_house_template_is_in_every_styled_figure_json():
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from tsdash.ui.charts import style
+
+    fig = style(go.Figure(go.Bar(x=["a"], y=[1])))
+    spec = json.loads(pio.to_json(fig, validate=False))
+    white = pio.templates["plotly_white"].to_plotly_json()
+    assert spec["layout"]["template"]["layout"]["plot_bgcolor"] == white["layout"]["plot_bgcolor"] == "white"
+    assert spec["layout"]["colorway"][0] == "#2563eb"

@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Sized
 
 import plotly.graph_objects as go
+import plotly.io as pio
+
+# The house template is Plotly's default in any process that draws tsdash charts. Setting it
+# per figure (``update_layout(template=...)``) validated and copied the whole template each time:
+# 17 ms of a 20 ms figure; as the default it costs nothing and the figure's JSON is the same.
+HOUSE_TEMPLATE = "plotly_white"
+pio.templates.default = HOUSE_TEMPLATE
 
 # No chart ships more points than this to the browser: aggregate first.
 MAX_CHART_POINTS = 5000
@@ -47,9 +54,9 @@ def count_points(fig: go.Figure) -> int:
 
 
 def style(fig: go.Figure, *, selectable: bool = False, height: int | None = None) -> go.Figure:
-    """The house style: clean template, compact margins, legend on top, hover per x."""
+    """The house style: clean template (the default, see HOUSE_TEMPLATE), compact margins,
+    legend on top, hover per x."""
     fig.update_layout(
-        template="plotly_white",
         colorway=list(PALETTE),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0, "title": None},
