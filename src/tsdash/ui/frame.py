@@ -181,7 +181,7 @@ class Context:
 # --------------------------------------------------------------------------- loading
 
 
-@st.cache_resource(show_spinner="Loading data…", max_entries=4)
+@st.cache_resource(show_spinner="Loading data…", max_entries=2)
 def _load(
     source_key: str, version: str, scope_key: tuple, _settings: Settings, _scope: Scope | None
 ) -> Loaded:
@@ -201,7 +201,7 @@ def source_id(settings: Settings) -> str:
 # (database down, file being replaced) pages keep showing the best of them under a banner; the
 # next run after the source is back loads fresh data by itself.
 _RECENT: dict[str, list[Loaded]] = {}
-_RECENT_MAX = 4
+_RECENT_MAX = 2  # with the cache above, at most 4 datasets in memory (a 10M-case history: ~1 GB each)
 _recent_lock = threading.Lock()
 
 
