@@ -149,21 +149,11 @@ def read_folder(
             continue
         out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
     _reviewed_cases(out, scanned.get("cases", []), cfg, scope)
-    _events_of_kept_cases(out, cfg, scope)
-    _criteria_of_kept_reviews(out, cfg, scope)
+    if scope is not None and not scope.is_all:
+        _keep_children(out, cfg, "events", "case_id", "cases", "case_id")  # events of the cases read
+    if scope is not None and scope.case_ids:
+        _keep_children(out, cfg, "qa_criteria", "review_id", "qa_reviews", "review_id")
     return out
-
-
-def _criteria_of_kept_reviews(out: dict[str, RawTable], cfg: SourceConfig, scope: Scope | None) -> None:
-    """For a scope of given cases, keep only the criteria of their reviews (Parquet sources)."""
-    if scope is None or not scope.case_ids or "qa_criteria" not in out or "qa_reviews" not in out:
-        return
-    cr, qa = out["qa_criteria"], out["qa_reviews"]
-    if cr.frame is None or qa.frame is None or cr.text_cells:
-        return
-    key_c, key_q = cfg.source_column("qa_criteria", "review_id"), cfg.source_column("qa_reviews", "review_id")
-    if key_c in cr.frame.columns and key_q in qa.frame.columns:
-        cr.frame = cr.frame.filter(pl.col(key_c).is_in(qa.frame[key_q].implode()))
 
 
 def _reviewed_cases(
@@ -197,16 +187,17 @@ def _reviewed_cases(
         cs.frame = pl.concat([cs.frame, *extra], how="diagonal_relaxed")
 
 
-def _events_of_kept_cases(out: dict[str, RawTable], cfg: SourceConfig, scope: Scope | None) -> None:
-    """With a scope, keep only the events of the cases that were read (Parquet sources)."""
-    if scope is None or scope.is_all or "events" not in out or "cases" not in out:
+def _keep_children(
+    out: dict[str, RawTable], cfg: SourceConfig, child: str, key: str, parent: str, parent_key: str
+) -> None:
+    """Keep only the rows of ``child`` whose ``key`` is a ``parent_key`` of a ``parent`` row that
+    was read (Parquet sources; SQL sources do this in the query, see ``table_conditions``)."""
+    ch, pa = out.get(child), out.get(parent)
+    if ch is None or pa is None or ch.frame is None or pa.frame is None or ch.text_cells:
         return
-    ev, cs = out["events"], out["cases"]
-    if ev.frame is None or cs.frame is None or ev.text_cells:
-        return
-    key_e, key_c = cfg.source_column("events", "case_id"), cfg.source_column("cases", "case_id")
-    if key_e in ev.frame.columns and key_c in cs.frame.columns:
-        ev.frame = ev.frame.filter(pl.col(key_e).is_in(cs.frame[key_c].implode()))
+    k, pk = cfg.source_column(child, key), cfg.source_column(parent, parent_key)
+    if k in ch.frame.columns and pk in pa.frame.columns:
+        ch.frame = ch.frame.filter(pl.col(k).is_in(pa.frame[pk].implode()))
 
 
 # ---------------------------------------------------------------- SQL
