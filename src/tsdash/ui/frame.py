@@ -251,10 +251,9 @@ def _load_data(settings: Settings, scope: Scope | None) -> tuple[Loaded | None, 
         return load_view(settings, data_version(settings), scope), None, None
     except SourceError as exc:
         message = str(exc) or exc.__class__.__name__
+        # the last good load, if it holds this view's rows (another period's load would show
+        # wrong numbers for this one: then the error, not numbers)
         last = _recent(sid, scope, None)
-        if last is None:
-            with _recent_lock:
-                last = next(iter(_RECENT.get(sid, [])), None)
         if last is not None:
             return last, None, message
         return None, message, None
