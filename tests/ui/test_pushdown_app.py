@@ -138,3 +138,29 @@ def test_the_data_page_says_which_rows_were_read(long_source):
     [summary] = [d.value for d in at.dataframe if "Rows" in d.value.columns]
     rows = dict(zip(summary.iloc[:, 0], summary["Rows"], strict=True))
     assert rows["cases"] == 7  # C1..C6 and the open OLD2 of the 9 in the database
+
+
+def test_an_outage_shows_the_last_load_only_for_views_it_holds(long_source, tmp_path):
+    db = tmp_path / "long.sqlite"
+    at = AppTest.from_file(LIVE, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error and tiles(at)["Open"] == "4"
+    db.rename(tmp_path / "away.sqlite")  # the source is gone
+    # the same live view: the last good load under a banner
+    at = AppTest.from_file(LIVE, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert any("cannot be read right now" in w.value for w in at.warning)
+    assert tiles(at)["Open"] == "4"
+    # a frozen view of the past: that load does not hold its rows, so no numbers, the error
+    at = AppTest.from_file(CASES, default_timeout=TIMEOUT)
+    at.query_params.update(
+        {
+            "preset": "custom",
+            "from": str(_t(401).date()),
+            "to": str(_t(398).date()),
+            "asof": _t(390).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+    at.run()
+    assert not at.exception
+    assert any("Could not load the data" in e.value for e in at.error)
+    assert not [d for d in at.dataframe if "Case" in d.value.columns]
