@@ -199,6 +199,12 @@ def test_scope_of_one_case_parquet(tables, tmp_path):
     _check_one_case(SourceConfig(location=str(tmp_path / "pq")), tables)
 
 
+def test_scope_of_one_case_csv(tables, tmp_path):
+    """CSV files are read whole (no pushdown): the load is cut to the case all the same."""
+    write_tables(tables, str(tmp_path / "csv"), fmt="csv")
+    _check_one_case(SourceConfig(location=str(tmp_path / "csv")), tables)
+
+
 def test_scope_of_one_case_sqlite(tables, tmp_path):
     db = tmp_path / "one.sqlite"
     write_tables(tables, f"sqlite:///{db}")

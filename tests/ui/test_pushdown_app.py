@@ -164,3 +164,23 @@ def test_an_outage_shows_the_last_load_only_for_views_it_holds(long_source, tmp_
     assert not at.exception
     assert any("Could not load the data" in e.value for e in at.error)
     assert not [d for d in at.dataframe if "Case" in d.value.columns]
+
+
+def test_pages_read_no_timelines_and_a_case_reads_its_own(long_source):
+    at = AppTest.from_file(LIVE, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    [load] = _loads()
+    assert "events" not in load.ds.read_tables and load.ds.events.height == 0
+    # a recent case (in the loaded period): its timeline comes from its events, read by id
+    at = AppTest.from_file(CASES, default_timeout=TIMEOUT)
+    at.query_params["case"] = "C1"
+    at.run()
+    assert not at.exception and not at.error
+    [events] = [d.value for d in at.dataframe if list(d.value.columns) == ["Time", "Event", "Agent"]]
+    assert events["Event"].tolist() == ["created"]
+    # the Data page reads every table (its report covers the events too)
+    at = AppTest.from_file(str(ROOT / "pages" / "9_Data.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    [summary] = [d.value for d in at.dataframe if "Rows" in d.value.columns]
+    rows = dict(zip(summary.iloc[:, 0], summary["Rows"], strict=True))
+    assert rows["events"] == 1  # C1's event (OLD1's three are outside the period)

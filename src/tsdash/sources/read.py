@@ -149,11 +149,26 @@ def read_folder(
             continue
         out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
     _reviewed_cases(out, scanned.get("cases", []), cfg, scope)
-    if scope is not None and not scope.is_all:
-        _keep_children(out, cfg, "events", "case_id", "cases", "case_id")  # events of the cases read
     if scope is not None and scope.case_ids:
-        _keep_children(out, cfg, "qa_criteria", "review_id", "qa_reviews", "review_id")
+        _only_cases(out, cfg, scope.case_ids)
+    elif scope is not None and not scope.is_all:
+        _keep_children(out, cfg, "events", "case_id", "cases", "case_id")  # events of the cases read
     return out
+
+
+def _only_cases(out: dict[str, RawTable], cfg: SourceConfig, case_ids: tuple[str, ...]) -> None:
+    """A scope of given cases on a folder: CSV tables are read whole (no pushdown), so cut every
+    table to those cases here too; nobody reads such a load's row numbers (it shows one case)."""
+    ids = pl.Series(list(case_ids), dtype=pl.String).implode()
+    for table in ("cases", "events", "qa_reviews"):
+        raw = out.get(table)
+        key = cfg.source_column(table, "case_id")
+        if raw is not None and raw.frame is not None and key in raw.frame.columns:
+            raw.frame = raw.frame.filter(pl.col(key).cast(pl.String).is_in(ids))
+    shifts = out.get("shifts")
+    if shifts is not None and shifts.frame is not None:
+        shifts.frame = shifts.frame.clear()
+    _keep_children(out, cfg, "qa_criteria", "review_id", "qa_reviews", "review_id", text_too=True)
 
 
 def _reviewed_cases(
@@ -188,12 +203,19 @@ def _reviewed_cases(
 
 
 def _keep_children(
-    out: dict[str, RawTable], cfg: SourceConfig, child: str, key: str, parent: str, parent_key: str
+    out: dict[str, RawTable],
+    cfg: SourceConfig,
+    child: str,
+    key: str,
+    parent: str,
+    parent_key: str,
+    *,
+    text_too: bool = False,
 ) -> None:
     """Keep only the rows of ``child`` whose ``key`` is a ``parent_key`` of a ``parent`` row that
     was read (Parquet sources; SQL sources do this in the query, see ``table_conditions``)."""
     ch, pa = out.get(child), out.get(parent)
-    if ch is None or pa is None or ch.frame is None or pa.frame is None or ch.text_cells:
+    if ch is None or pa is None or ch.frame is None or pa.frame is None or (ch.text_cells and not text_too):
         return
     k, pk = cfg.source_column(child, key), cfg.source_column(parent, parent_key)
     if k in ch.frame.columns and pk in pa.frame.columns:

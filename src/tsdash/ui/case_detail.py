@@ -207,13 +207,14 @@ def render_detail(ctx: Context, case_id: str) -> bool:
     """Draw one case; False (after a notice) when the data has no such case."""
     ds = ctx.ds
     row = find_case(ds, case_id)
-    if row is None and ctx.scope is not None:
-        # an old case, outside the rows loaded for this period: read it from the source by id
+    if row is None or "events" not in ds.read_tables:
+        # the pages read no timelines, and only the period's cases: read this case, its events
+        # and its QA reviews from the source by id
         from tsdash.ui.frame import case_dataset
 
         one = case_dataset(ctx, case_id)
-        if one is not None and (row := find_case(one, case_id)) is not None:
-            ds = one
+        if one is not None and (hit := find_case(one, case_id)) is not None:
+            row, ds = hit, one
             ctx = replace(ctx, ds=one)
     if row is None:
         st.warning(

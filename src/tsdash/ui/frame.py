@@ -25,6 +25,7 @@ from tsdash.config import ConfigError, Settings, load_settings
 from tsdash.dataset import Dataset
 from tsdash.metrics.filters import Filter
 from tsdash.metrics.history import covers, history_scope
+from tsdash.schema import TABLE_NAMES
 from tsdash.sources.scope import Scope
 from tsdash.ui.fmt import md_escape, md_lines
 from tsdash.ui.state import (
@@ -92,6 +93,7 @@ class Loaded:
     latest: dt.datetime | None
     version: str
     scope: Scope | None = None  # the rows read (None: all)
+    tables: tuple[str, ...] | None = None  # the tables read (None: all)
 
 
 @dataclass
@@ -183,12 +185,23 @@ class Context:
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=2)
 def _load(
-    source_key: str, version: str, scope_key: tuple, _settings: Settings, _scope: Scope | None
+    source_key: str,
+    version: str,
+    scope_key: tuple,
+    tables: tuple[str, ...] | None,
+    _settings: Settings,
+    _scope: Scope | None,
 ) -> Loaded:
     from tsdash.sources import load_dataset
 
-    ds = load_dataset(_settings, _scope)
-    return Loaded(ds, options_from_dataset(ds), latest_activity(ds), version, _scope)
+    ds = load_dataset(_settings, _scope, tables)
+    return Loaded(ds, options_from_dataset(ds), latest_activity(ds), version, _scope, tables)
+
+
+# What the pages read: every table but the case timelines (``events``, most of the rows: 4.2 of
+# 5.6 million per million cases), which no chart uses. The Cases page reads the events of the
+# case it shows by id (:func:`case_dataset`); the Data page reads every table.
+PAGE_TABLES: tuple[str, ...] = tuple(t for t in TABLE_NAMES if t != "events")
 
 
 def source_id(settings: Settings) -> str:
@@ -211,13 +224,17 @@ def _remember(sid: str, loaded: Loaded) -> None:
         _RECENT[sid] = [loaded, *kept][:_RECENT_MAX]
 
 
-def _recent(sid: str, scope: Scope | None, version: str | None) -> Loaded | None:
-    """The newest remembered load of ``sid`` that covers ``scope`` (at ``version`` when given)."""
+def _recent(
+    sid: str, scope: Scope | None, tables: tuple[str, ...] | None, version: str | None
+) -> Loaded | None:
+    """The newest remembered load of ``sid`` that covers ``scope`` and ``tables`` (at
+    ``version`` when given)."""
     with _recent_lock:
         loads = list(_RECENT.get(sid, []))
     for x in loads:
         if (version is None or x.version == version) and _covers(x.scope, scope):
-            return x
+            if x.tables is None or (tables is not None and set(tables) <= set(x.tables)):
+                return x
     return None
 
 
@@ -229,31 +246,36 @@ def _covers(outer: Scope | None, inner: Scope | None) -> bool:
     return covers(outer, inner)
 
 
-def load_view(settings: Settings, version: str, scope: Scope | None) -> Loaded:
-    """The data at ``version`` for ``scope``: a remembered load that covers it, else a load
-    (``st.cache_resource``: one per (source, version, scope) for all sessions). Raises what
-    :func:`tsdash.sources.load_dataset` raises."""
+def load_view(
+    settings: Settings, version: str, scope: Scope | None, tables: tuple[str, ...] | None = PAGE_TABLES
+) -> Loaded:
+    """The data at ``version`` for ``scope`` and ``tables`` (None: all): a remembered load that
+    covers them, else a load (``st.cache_resource``: one per (source, version, scope, tables) for
+    all sessions). Raises what :func:`tsdash.sources.load_dataset` raises."""
     sid = source_id(settings)
-    hit = _recent(sid, scope, version)
+    hit = _recent(sid, scope, tables, version)
     if hit is not None:
         return hit
-    loaded = _load(sid, version, scope.cache_key() if scope is not None else (), settings, scope)
+    key = scope.cache_key() if scope is not None else ()
+    loaded = _load(sid, version, key, tables, settings, scope)
     _remember(sid, loaded)
     return loaded
 
 
-def _load_data(settings: Settings, scope: Scope | None) -> tuple[Loaded | None, str | None, str | None]:
+def _load_data(
+    settings: Settings, scope: Scope | None, tables: tuple[str, ...] | None
+) -> tuple[Loaded | None, str | None, str | None]:
     """(loaded, error, stale): ``stale`` is the source's error while ``loaded`` is the last good load."""
     from tsdash.sources import SourceError, data_version
 
     sid = source_id(settings)
     try:
-        return load_view(settings, data_version(settings), scope), None, None
+        return load_view(settings, data_version(settings), scope, tables), None, None
     except SourceError as exc:
         message = str(exc) or exc.__class__.__name__
         # the last good load, if it holds this view's rows (another period's load would show
         # wrong numbers for this one: then the error, not numbers)
-        last = _recent(sid, scope, None)
+        last = _recent(sid, scope, tables, None)
         if last is not None:
             return last, None, message
         return None, message, None
@@ -522,13 +544,15 @@ def frame(
     page: str,
     url_keys: tuple[str, ...] = (),
     require_data: bool = True,
+    all_tables: bool = False,
 ) -> Context:
     """Set up the page and return its :class:`Context`. Call it first in every page script.
 
     ``url_keys`` are the page's own URL keys (e.g. ``("case",)``) kept in the link besides the
     filters. With ``require_data`` (default) the script stops after the frame when the data
     could not be loaded (the error is shown); pass False to draw something anyway (``ctx.ds`` is
-    then None).
+    then None). The pages read :data:`PAGE_TABLES`; ``all_tables`` reads every table (the Data
+    page).
     """
     st.set_page_config(page_title=f"{title} · tsdash", page_icon=":material/shield:", layout="wide")
     ss = st.session_state
@@ -550,7 +574,7 @@ def frame(
     # pushdown: only the rows the view's period needs (and its history) leave the source; the
     # dimension filters apply in memory, so that changing one does not query the source again
     scope = history_scope(state.to_filter(now))
-    loaded, error, stale = _load_data(settings, scope)
+    loaded, error, stale = _load_data(settings, scope, None if all_tables else PAGE_TABLES)
     options = loaded.options if loaded is not None else Options()
     if loaded is not None:  # the link's agents, queues... checked against the data
         state, notices = check_dimensions(state, options)
