@@ -18,6 +18,7 @@ Kinds:
 * ``memory``: the data already in memory (tsdash Dataset, pandas frames, DuckDB tables); first
   checks that the three give the same tables, then times the six tables, interleaving the
   engines in each repetition.
+* ``read``: the bare ``pl.read_parquet`` of given columns (benchmarks/floor.py).
 * ``page``: a page's engine calls; ``cold`` includes loading the data (optionally with the
   page's Scope pushed down), ``warm`` repeats them on data in memory.
 
@@ -239,7 +240,22 @@ def job_page(spec: dict) -> dict:
     return out
 
 
-JOBS = {"table": job_table, "memory": job_memory, "page": job_page}
+def job_read(spec: dict) -> dict:
+    """The bare Polars read of some columns of some tables (no validation, no table)."""
+    import polars as pl
+
+    from benchmarks import common as C
+
+    folder = Path(spec["folder"])
+    base = C.rss_now_mb()
+    t0 = time.perf_counter()
+    rows = 0
+    for table, columns in spec["columns"].items():
+        rows += pl.read_parquet(folder / f"{table}.parquet", columns=columns).height
+    return {"secs": time.perf_counter() - t0, "rows": rows, "peak_mb": C.peak_rss_mb(), "base_mb": base}
+
+
+JOBS = {"table": job_table, "memory": job_memory, "page": job_page, "read": job_read}
 
 
 def main(argv: list[str]) -> int:
