@@ -244,3 +244,42 @@ def test_mean_intervals_are_clipped_to_possible_values():
     assert row["aht_ci_high"] == pytest.approx(505 + 12.7062 * 700.0357 / 2**0.5, rel=1e-4)
     k = kpis(ds, f)["aht"]
     assert (k.value, k.ci_low) == (505.0, 0.0)
+
+
+def test_trend_band_is_clipped_to_possible_values_and_the_flag_is_not():
+    import polars as pl
+
+    from tsdash.dataset import normalize
+    from tsdash.metrics import trend
+
+    # 10 weeks from Mon 2026-01-05, 4 cases created each Monday 12:00; weeks alternate all escalated
+    # (rate 1) and none escalated (rate 0), and the inflow alternates with them: 4 cases, then 1.
+    rows = []
+    for w in range(10):
+        n = 4 if w % 2 == 0 else 1
+        for i in range(n):
+            rows.append(
+                (f"c{w}_{i}", dt.datetime(2026, 1, 5, 12, tzinfo=UTC) + dt.timedelta(weeks=w), w % 2 == 0)
+            )
+    cases = pl.DataFrame(
+        {
+            "case_id": [r[0] for r in rows],
+            "queue": "q",
+            "created_at": [r[1] for r in rows],
+            "escalated_at": [r[1] + dt.timedelta(hours=1) if r[2] else None for r in rows],
+        }
+    )
+    ds = normalize(
+        {"agents": pl.DataFrame({"agent_id": ["a"], "name": ["A"], "team": ["T"]}), "cases": cases}
+    )
+    f = Filter(dt.date(2026, 3, 9), dt.date(2026, 3, 15), as_of=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    # week 9 (Mon 9 Mar): rate 0 after week 8's 1; moving ranges of weeks 1..8 are all 1: limit 3.267
+    [esc] = trend(ds, f, "escalation_rate").iter_rows(named=True)
+    assert (esc["value"], esc["previous"], esc["change"]) == (0.0, 1.0, -1.0)
+    assert esc["change_limit"] == pytest.approx(3.267)
+    assert (esc["lower"], esc["upper"]) == (0.0, 1.0)  # 1 -/+ 3.267, clipped to 0%..100%
+    assert esc["flag"] is False  # |-1| < 3.267: the unclipped limit decides
+    # inflow: 1 after 4, moving ranges all 3: limit 9.801; 4 - 9.801 < 0 -> 0, upper unclipped
+    [inf] = trend(ds, f, "inflow").iter_rows(named=True)
+    assert (inf["value"], inf["previous"]) == (1, 4)
+    assert inf["lower"] == 0.0 and inf["upper"] == pytest.approx(4 + 3 * 3.267)

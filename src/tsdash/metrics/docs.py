@@ -83,7 +83,9 @@ week never counts): the moving ranges |x(w) - x(w-1)| whose both weeks lie in th
 averaged (MR-bar, at least 3 needed); the change limit is 3.267 x MR-bar (the D4 upper control
 limit of a moving-range chart), so the value was expected within previous ± 3.267 x MR-bar
 (`lower`, `upper`). `flag` is true when |change| exceeds the limit, i.e. the change is outside
-the normal week-to-week variation; it is empty when there is not enough history.
+the normal week-to-week variation; it is empty when there is not enough history. `trend` clips the band
+to the values the metric can take (0 to 100 % for shares, 0 to 100 for scores, not
+below 0 otherwise); the flag uses the unclipped limit.
 (`tsdash.metrics.week_over_week(table, value, keys=...)`.)
 """
 

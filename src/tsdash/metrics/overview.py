@@ -364,5 +364,16 @@ def trend(
         )
         .join(part, on="week", how="left")
         .with_columns(pl.col("partial").fill_null(True))
+        .with_columns(_possible("lower", m.unit), _possible("upper", m.unit))
         .sort(on, nulls_last=True)
     )
+
+
+# The values a metric of each unit can take: a band drawn or read as "normal range -3 to 12
+# cases" or "80% to 104%" would be nonsense. (The flag uses the unclipped change limit.)
+_RANGE = {"share": (0.0, 1.0), "score": (0.0, 100.0)}
+
+
+def _possible(col: str, unit: str) -> pl.Expr:
+    lo, hi = _RANGE.get(unit, (0.0, None))
+    return pl.col(col).clip(lower_bound=lo, upper_bound=hi)
