@@ -184,11 +184,13 @@ def _reviewed_cases(
     key_c, key_q = cfg.source_column("cases", "case_id"), cfg.source_column("qa_reviews", "case_id")
     if key_c not in cs.frame.columns or key_q not in qa.frame.columns:
         return
-    missing = (
-        qa.frame.select(pl.col(key_q).unique())
-        .filter(~pl.col(key_q).is_in(cs.frame[key_c].implode()))
-        .get_column(key_q)
-    )
+    reviewed = qa.frame.lazy().select(pl.col(key_q)).drop_nulls().unique()
+    if qa.frame.schema[key_q] == cs.frame.schema[key_c]:
+        # an anti-join hashes the smaller side (the reviewed ids), not every case id read
+        read = cs.frame.lazy().select(pl.col(key_c).alias(key_q))
+        missing = reviewed.join(read, on=key_q, how="anti").collect().get_column(key_q)
+    else:
+        missing = reviewed.filter(~pl.col(key_q).is_in(cs.frame[key_c].implode())).collect().get_column(key_q)
     if missing.len() == 0:
         return
     only_dims = Scope(**scope.dimensions())
