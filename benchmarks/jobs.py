@@ -19,8 +19,9 @@ Kinds:
   checks that the three give the same tables, then times the six tables, interleaving the
   engines in each repetition.
 * ``read``: the bare ``pl.read_parquet`` of given columns (benchmarks/floor.py).
-* ``page``: a page's engine calls; ``cold`` includes loading the data (optionally with the
-  page's Scope pushed down), ``warm`` repeats them on data in memory.
+* ``page``: a page's engine calls; ``cold`` includes loading the data as the app does
+  (``history_scope`` of the view and every table but events), ``warm`` repeats them on data in
+  memory.
 
 Repetitions on data in memory move the as-of back by a microsecond each time: tsdash remembers
 a table per dataset and pinned filter (one page asks for the same table several times), and a
@@ -202,17 +203,24 @@ def job_page(spec: dict) -> dict:
     from benchmarks import common as C
 
     _imports("tsdash")
-    from benchmarks.pages import PAGES, scope_for
+    from benchmarks.pages import PAGES
+    from tsdash.metrics.history import history_scope
     from tsdash.sources import load_dataset
+
+    try:  # the tables the app's pages read (every table but events)
+        from tsdash.ui.frame import PAGE_TABLES
+    except ImportError:  # pragma: no cover
+        PAGE_TABLES = None
 
     settings = C.settings_for(spec["source"], spec.get("db_schema"))
     f = C.tsdash_filter(C.page_window(spec.get("days", 28)))
     pm = settings.qa_pass_mark
     pages = spec.get("pages") or list(PAGES)
-    scope = scope_for(f) if spec.get("scope") else None
+    # the app's load for a view (tsdash.ui.frame): history_scope and the pages' tables
+    scope = history_scope(f)
     base = C.rss_now_mb()
     t0 = time.perf_counter()
-    ds = load_dataset(settings, scope)
+    ds = load_dataset(settings, scope, PAGE_TABLES)
     load_s = time.perf_counter() - t0
     out: dict = {"load_secs": load_s, "rows": ds.cases.height, "base_mb": base}
     if spec.get("cold"):

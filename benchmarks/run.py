@@ -335,7 +335,7 @@ def bench_pages(
 ) -> None:
     """Page data: cold (fresh process: load + page) and warm (data in memory)."""
 
-    log(f"\n## Page data, {title}, 28-day window" + (" (Scope pushed down to the source)" if scoped else ""))
+    log(f"\n## Page data, {title}, 28-day window; cold: loaded as the app loads (history_scope, no events)")
     rows, summary = [], {}
     for src_label, location, schema in sources:
         cold: dict = {p: [] for p in PAGES}
