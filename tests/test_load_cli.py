@@ -102,3 +102,39 @@ def test_the_shell_command_uses_the_plan(source, full, capsys, monkeypatch, tmp_
     [(scope, tables)] = loads
     assert tables == ("cases", "agents")
     assert scope.since == dt.datetime(2026, 5, 31, tzinfo=dt.UTC)  # Nov 2 - 130 d = Jun 25: Jun 1 - 1 d
+
+
+def test_a_queue_with_only_older_cases_is_named_as_outside_the_cases_read(tmp_path):
+    folder = tmp_path / "old"
+    folder.mkdir()
+    pl.DataFrame({"agent_id": ["a1"], "name": ["Ann"], "team": ["T"]}).write_parquet(
+        folder / "agents.parquet"
+    )
+    t_old, t_new = NOW - dt.timedelta(days=300), NOW - dt.timedelta(days=3)
+    pl.DataFrame(
+        {
+            "case_id": ["c_old", "c_new"],
+            "created_at": [t_old, t_new],
+            "resolved_at": [t_old + dt.timedelta(hours=2), None],
+            "queue": ["retired_queue", "payments_fraud"],
+        }
+    ).write_parquet(folder / "cases.parquet")
+    settings = Settings(source=SourceConfig(location=str(folder)))
+    parser = argparse.ArgumentParser()
+    mcli.add_arguments(parser)
+
+    def loader(_source, _tz, scope=None, tables=None):
+        return load_dataset(settings, scope, tables)
+
+    out, err = io.StringIO(), io.StringIO()
+    args = parser.parse_args(["flow", *WINDOW, "--queue", "retired_queue"])
+    assert mcli.run(args, loader, settings, stdout=out, stderr=err, pushdown=True) == 2
+    # the window starts 2 Nov: the scope starts 130 days before, rounded down to 1 Jun, less a day
+    assert (
+        "unknown queue 'retired_queue' in the cases read (open or resolved since 2026-05-31)"
+        in err.getvalue()
+    )
+    assert "known: payments_fraud" in err.getvalue()
+    # without pushdown the queue is known (all of it is read) and the table prints
+    out, err = io.StringIO(), io.StringIO()
+    assert mcli.run(args, loader, settings, stdout=out, stderr=err, pushdown=False) == 0

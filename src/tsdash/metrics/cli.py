@@ -162,7 +162,11 @@ def _known(ds: Dataset, opt: str) -> set[str]:
     return known
 
 
-def _check_dims(ds: Dataset, args: argparse.Namespace) -> dict[str, tuple[str, ...]]:
+def _check_dims(
+    ds: Dataset, args: argparse.Namespace, since: dt.datetime | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The dimension options, each value known to the data (``since``: the data read starts
+    then, so a queue whose cases are all older is not in it)."""
     out: dict[str, tuple[str, ...]] = {}
     for opt, (field, what) in _DIM_OPTIONS.items():
         values = tuple(v.strip() for v in (getattr(args, opt, None) or []))
@@ -173,7 +177,12 @@ def _check_dims(ds: Dataset, args: argparse.Namespace) -> dict[str, tuple[str, .
             if v not in known:
                 shown = sorted(known)
                 hint = ", ".join(shown[:12]) + (", ..." if len(shown) > 12 else "")
-                raise UsageError(f"unknown {what} {v!r}; known: {hint or '(none in the data)'}")
+                where = (
+                    f" in the cases read (open or resolved since {since.date()})"
+                    if since is not None and opt not in ("agent", "team")
+                    else ""
+                )
+                raise UsageError(f"unknown {what} {v!r}{where}; known: {hint or '(none in the data)'}")
         out[field] = values
     return out
 
@@ -260,7 +269,7 @@ def run(
         return 1
 
     try:
-        dims = _check_dims(ds, args)
+        dims = _check_dims(ds, args, scope.since if pushdown and scope is not None else None)
         f = Filter(start, end, tz=tz, as_of=as_of, **dims)
         pass_mark = float(getattr(settings, "qa_pass_mark", 80.0))
         df = td.compute(ds, f, by, pass_mark=pass_mark)
