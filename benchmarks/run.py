@@ -412,8 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default=os.environ.get("BENCH_SIZE", "1m"), choices=list(PLANS))
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--only", default="", help="comma-separated: tables,memory,cli,pages,demo")
+    ap.add_argument("--sql", action="store_true", help="pages at 1M also from SQLite and PostgreSQL")
     a = ap.parse_args(argv)
-    plan = PLANS[a.size]
+    plan = dict(PLANS[a.size], **({"sql": True} if a.sql else {}))
     reps = a.reps or plan["reps"]
     only = set(filter(None, a.only.split(","))) or {"tables", "memory", "cli", "pages", "demo"}
     results: dict = {"size": a.size, "reps": reps, "machine": machine(), "started": time.time()}
