@@ -111,12 +111,14 @@ def test_fraud_wave_and_recovery_are_visible(demo):
     by_week = dict(zip([x[:10] for x in fraud["x"]], fraud["y"], strict=True))
     before = by_week[str(wave_week - dt.timedelta(days=14))]
     assert max(by_week[str(wave_week)], by_week[str(wave_week + dt.timedelta(days=7))]) > 1.5 * before
-    # recovery: three weeks after the wave started the backlog is back below half its peak
+    # recovery: two weeks after the wave's week the backlog is back below half its peak (checked
+    # for the anchor on each day of a week: 145-202 against half peaks of 188-278; three weeks
+    # after, a later bump of the demo crossed half the peak on four of the seven days)
     fl = m.flow(demo, engine_filter(), ("week",))
     b = dict(zip(fl["week"], fl["backlog"], strict=True))
     before = b[wave_week - dt.timedelta(days=14)]
     peak = max(b[wave_week], b[wave_week + dt.timedelta(days=7)])
-    assert peak > 2 * before and b[wave_week + dt.timedelta(days=21)] < peak / 2
+    assert peak > 2 * before and b[wave_week + dt.timedelta(days=14)] < peak / 2
 
 
 def test_busiest_hours_in_words(demo):
