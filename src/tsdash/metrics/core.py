@@ -87,18 +87,7 @@ class View:
             derived(self.ds, "reviews_with_dims", _reviews_with_dims)
             .lazy()
             .filter(pl.col("reviewed_at") < ts_lit(self.as_of))
-            .filter(
-                _all(
-                    [
-                        _isin("queue", f.queues),
-                        _isin("priority", f.priorities),
-                        _isin("case_type", f.case_types),
-                        _isin("channel", f.channels),
-                        _isin("team", f.teams),
-                        _isin("agent_id", f.agents),
-                    ]
-                )
-            )
+            .filter(_dimensions(f, "agent_id"))
         )
 
     @functools.cached_property
@@ -199,6 +188,20 @@ def pin(f: Filter, now: dt.datetime | None = None) -> Filter:
 
 def _isin(col: str, values: Sequence[str]) -> pl.Expr | None:
     return pl.col(col).is_in(list(values)) if values else None
+
+
+def _dimensions(f: Filter, agent_col: str) -> pl.Expr:
+    """The filter's dimension conditions (``agent_col``: the column holding the agent)."""
+    return _all(
+        [
+            _isin("queue", f.queues),
+            _isin("priority", f.priorities),
+            _isin("case_type", f.case_types),
+            _isin("channel", f.channels),
+            _isin("team", f.teams),
+            _isin(agent_col, f.agents),
+        ]
+    )
 
 
 def _all(conds: Iterable[pl.Expr | None]) -> pl.Expr:
@@ -340,18 +343,7 @@ def view(ds: Dataset, f: Filter) -> View:
         )
         .with_columns(pl.when(pl.col(c) < t).then(pl.col(c)).alias(c) for c in MASKED_CASE_TIMES)
         .with_columns(pl.col("assigned_agent_id").alias("agent_id"))
-        .filter(
-            _all(
-                [
-                    _isin("queue", f.queues),
-                    _isin("priority", f.priorities),
-                    _isin("case_type", f.case_types),
-                    _isin("channel", f.channels),
-                    _isin("team", f.teams),
-                    _isin("assigned_agent_id", f.agents),
-                ]
-            )
-        )
+        .filter(_dimensions(f, "assigned_agent_id"))
     )
 
     agent_team = ds.agents.lazy().select("agent_id", "team").unique("agent_id", keep="first")
