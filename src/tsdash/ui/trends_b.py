@@ -871,11 +871,12 @@ def _speed_quality(ctx, f, names: dict[str, str], pass_mark: float) -> None:
 
 
 def _focus_agent(ctx, f, qa: pl.DataFrame, pass_mark: float) -> str | None:
-    """The agent to show first in 'criteria by week': the biggest flagged drop, else the lowest shrunk mean."""
+    """The agent to show first in 'criteria by week': the first drop of the flagged agents' list
+    above it (biggest change relative to its limit first), else the lowest shrunk mean."""
     tr = m.trend(ctx.ds, f, "qa_mean", keys=("agent_id",), pass_mark=pass_mark)
-    drops = tr.filter(pl.col("flag").fill_null(False) & ~pl.col("partial") & (pl.col("change") < 0))
+    drops = flagged(tr).filter(pl.col("change") < 0)
     if drops.height:
-        return drops.sort("change")["agent_id"][0]
+        return drops["agent_id"][0]
     return qa.sort("mean_score_shrunk")["agent_id"][0] if qa.height else None
 
 
