@@ -7,6 +7,7 @@ The data is anchored one day before the real clock (a frozen as-of must not lie 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 
@@ -18,8 +19,15 @@ from tests.conftest import ROOT
 UTC = dt.UTC
 APP = str(ROOT / "app.py")
 TIMEOUT = 30
-# Anchor: yesterday 12:00 UTC; the fixture's cases lie in the 10 days before it.
-ANCHOR = dt.datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+# Anchor: yesterday 12:00 UTC; the fixture's cases lie in the 10 days before it. The demo-based
+# story tests follow it too; TSDASH_TEST_ANCHOR=YYYY-MM-DD (a past day) replays them as on that
+# day's morrow, to check that their bounds hold whatever the date.
+_PIN = os.environ.get("TSDASH_TEST_ANCHOR")
+ANCHOR = (
+    dt.datetime.fromisoformat(_PIN).replace(hour=12, tzinfo=UTC)
+    if _PIN
+    else dt.datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+)
 HOSTILE_NAME = "<img src=x onerror=alert(1)> **Mallory** [x](javascript:alert(1))"
 
 

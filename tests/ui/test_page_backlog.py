@@ -111,14 +111,17 @@ def test_fraud_wave_and_recovery_are_visible(demo):
     by_week = dict(zip([x[:10] for x in fraud["x"]], fraud["y"], strict=True))
     before = by_week[str(wave_week - dt.timedelta(days=14))]
     assert max(by_week[str(wave_week)], by_week[str(wave_week + dt.timedelta(days=7))]) > 1.5 * before
-    # recovery: two weeks after the wave's week the backlog is back below half its peak (checked
-    # for the anchor on each day of a week: 145-202 against half peaks of 188-278; three weeks
-    # after, a later bump of the demo crossed half the peak on four of the seven days)
+    # recovery: within two to four weeks after the wave's week, the backlog drains at least two
+    # thirds of the wave's excess. The demo follows the clock; for an anchor on each of 120
+    # consecutive days the peak was 2.16-5.44x the level two weeks before the wave, and the lowest
+    # backlog two to four weeks after it kept -15 % to 26 % of the excess (a fixed "half the peak
+    # two weeks after" failed on 9 of those days: a later bump of the demo)
     fl = m.flow(demo, engine_filter(), ("week",))
     b = dict(zip(fl["week"], fl["backlog"], strict=True))
     before = b[wave_week - dt.timedelta(days=14)]
     peak = max(b[wave_week], b[wave_week + dt.timedelta(days=7)])
-    assert peak > 2 * before and b[wave_week + dt.timedelta(days=14)] < peak / 2
+    after = min(b[w] for k in (14, 21, 28) if (w := wave_week + dt.timedelta(days=k)) in b)
+    assert peak > 2 * before and after < before + (peak - before) / 3, (before, peak, after)
 
 
 def test_busiest_hours_in_words(demo):

@@ -100,10 +100,16 @@ def test_new_hire_learning_curve_and_agent_stories(demo):
     assert f"AHT {fmt_duration(first['aht_s'])} in week {first['weeks_since_hire']}" in line
     assert f"→ {fmt_duration(last['aht_s'])} in week {last['weeks_since_hire']}" in line
     _, team_median = fx.agent_aht(demo, engine_filter())
-    assert first["aht_s"] > 1.5 * team_median and last["aht_s"] < 0.8 * first["aht_s"]
+    # the story, in bounds that held for the demo anchored on each of 120 consecutive days (the
+    # demo follows the clock): the slower of the first two weeks is 1.8-3.7x the team median,
+    # the last full week 0.33-0.67x of it (week 0 alone can be a short, fast week: 0.77x)
+    start = max(ten["aht_s"][:2])
+    assert start > 1.5 * team_median and last["aht_s"] < 0.8 * start
     spec = chart_spec(at, "ta_h_tenure")
     a05 = next(tr for tr in spec["data"] if "(A05)" in tr["name"])
-    assert a05["x"][0] == 0 and a05["y"][0] == max(a05["y"])
+    every = fx.tenure_aht(demo, engine_filter()).filter(pl.col("agent_id") == "A05")
+    assert a05["x"] == every["weeks_since_hire"].to_list()  # from week 0, or 1 if none resolved in 0
+    assert a05["y"] == pytest.approx([v / 60 for v in every["aht_s"]])  # minutes
     # slowest on top: the y axis lists bottom to top
     order = chart_spec(at, "ta_h_agents")["layout"]["yaxis"]["categoryarray"]
     assert any("(A04)" in lab for lab in order[:4]) and any("(A03)" in lab for lab in order[-8:])
@@ -144,7 +150,9 @@ def test_drill_downs(demo):
     assert list(slow["Case"]) == top["case_id"].to_list() or sorted(
         slow["Handle (min)"], reverse=True
     ) == list(slow["Handle (min)"])
-    assert slow["Handle (min)"].iloc[0] == round(top["handle_seconds"][0] / 60, 1)
+    # to the tenth of a minute shown; a half (9,879 s = 164.65 min) may go either way (Polars rounds
+    # half to even, Python's round() by the binary value)
+    assert abs(slow["Handle (min)"].iloc[0] - top["handle_seconds"][0] / 60) <= 0.05 + 1e-9
 
 
 def test_daily_view(demo):

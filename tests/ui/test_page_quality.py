@@ -110,12 +110,21 @@ def test_demo_stories_are_visible(demo):
     at = run({**WINDOW, "from": (ANCHOR - dt.timedelta(days=55)).date().isoformat()})
     assert not at.exception
     flags = [plain(w.value) for w in at.warning]
-    assert flags and "(A06)" in flags[0] and " fell " in flags[0] and "beyond normal variation" in flags[0]
-    # the criteria-over-time chart starts with A06, and documentation is A06's worst criterion
-    assert at.selectbox(key="tb_q_focus").value == "A06"
+    assert any("(A06)" in s and " fell " in s and "beyond normal variation" in s for s in flags), flags
+    # the criteria-over-time chart starts with the first drop in that list (biggest change against
+    # its limit first): A06's, unless another agent's chance drop was bigger (the demo follows the
+    # clock: A08's, anchored on 2026-12-04)
+    first_drop = next(s for s in flags if " fell " in s)
+    assert f"({at.selectbox(key='tb_q_focus').value})" in first_drop
     f = m.Filter((ANCHOR - dt.timedelta(days=55)).date(), END, tz="UTC", as_of=ANCHOR)
+    tr = m.trend(demo, f, "qa_mean", keys=("agent_id",), pass_mark=load_settings().qa_pass_mark)
+    drops = tr.filter(pl.col("flag") & ~pl.col("partial") & (pl.col("change") < 0))
+    size = (drops["change"].abs() / drops["change_limit"]).to_list()
+    assert at.selectbox(key="tb_q_focus").value == drops["agent_id"][size.index(max(size))]
+    # documentation is A06's worst criterion, well below the team and the next criterion (anchored
+    # on each of 120 consecutive days: 10.3-17.3 points below the team, 8.1-13.0 below the next one)
     gaps = qx.criterion_gaps(demo, f).filter(pl.col("agent_id") == "A06").sort("gap")
-    assert gaps["criterion"][0] == "documentation" and gaps["gap"][0] < -10
+    assert gaps["criterion"][0] == "documentation" and gaps["gap"][0] < -8
     spec = chart_spec(at, "tb_q_criteria")
     cells = dict(
         zip(
@@ -123,7 +132,8 @@ def test_demo_stories_are_visible(demo):
         )
     )
     row = sorted((v, c) for (a, c), v in cells.items() if a == "A06")
-    assert row[0][1] == "documentation" and row[0][0] < row[1][0] - 10  # stands out in A06's row
+    assert row[0][1] == "documentation" and row[0][0] < row[1][0] - 6  # stands out in A06's row
+    assert row[0][0] == pytest.approx(gaps["gap"][0])
     # A04: below the median QA and below the median AHT (bottom left: "fast, error-prone")
     spec = chart_spec(at, "tb_q_speed")
     tr = spec["data"][0]
