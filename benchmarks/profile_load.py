@@ -1,7 +1,7 @@
 """Where loading time goes: ``load_dataset`` split into reading (per table) and validation (per
 step and table), with the peak memory.
 
-    .venv/bin/python benchmarks/profile_load.py SOURCE [--scope] [--tables agents,cases,...]
+    .venv/bin/python benchmarks/profile_load.py SOURCE [--scope] [--tables agents,cases,...] [--schema S]
 
 SOURCE is a Parquet folder, a SQLite file or a SQLAlchemy URL; ``--scope`` pushes the pages'
 28-day window down (benchmarks/pages.py ``scope_for``). ``--tables`` reads and validates only
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("source")
     ap.add_argument("--scope", action="store_true")
+    ap.add_argument("--schema", default=None, help="database schema (e.g. bench_1m_s7 in PostgreSQL)")
     ap.add_argument("--tables", default="", help="comma-separated contract tables to read")
     a = ap.parse_args(argv)
 
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     src = a.source
     if "://" not in src and src.endswith((".sqlite", ".db")):
         src = f"sqlite:///{Path(src).resolve()}"
-    settings = C.settings_for(src)
+    settings = C.settings_for(src, a.schema)
     scope = None
     if a.scope:
         from benchmarks import pages as PG
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         setattr(module, fn, timed)
 
     wrap(R, "_scan_parquet", lambda a: f"read {a[1]}")
-    wrap(R, "_events_of_kept_cases", lambda a: "keep events of kept cases")
+    wrap(R, "_reviewed_cases", lambda a: "add cases reviewed in the window (files)")
+    wrap(R, "_keep_children", lambda a: f"keep {a[2]} of kept cases")
     wrap(R, "_fetch_adbc", lambda a: "read (ADBC) " + a[1].split(" FROM ", 1)[-1].split()[0].strip('"'))
     wrap(V, "_prepare", lambda a: a[0].raw.name)
     wrap(V, "_typed", lambda a: a[0].raw.name)

@@ -221,3 +221,58 @@ def test_scope_of_one_case_postgres(tables, pg_url):
         with eng.begin() as c:
             c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         eng.dispose()
+
+
+def test_postgres_reads_through_copy_with_values_bound_by_psycopg(tables, pg_url, monkeypatch):
+    """PostgreSQL through ADBC: the parameters are bound on the client by psycopg (ADBC reads with
+    binary COPY only without server-side parameters), and hostile values still match only
+    themselves: a queue holding quotes, a backslash and SQL finds exactly its one case, and
+    every table is still there afterwards."""
+    import tsdash.sources.read as R
+
+    hostile = "x'); DROP TABLE cases; -- O'Brien \\ %s %(q)s"
+    cases = tables["cases"].with_columns(
+        pl.when(pl.col("case_id") == tables["cases"]["case_id"][3])
+        .then(pl.lit(hostile))
+        .otherwise(pl.col("queue"))
+        .alias("queue")
+    )
+    schema = f"tsdash_pd_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(pg_url)
+    seen: list[tuple[str, tuple]] = []
+    real = R._fetch_adbc
+
+    def spy(conn, sql, params=()):
+        seen.append((sql, params))
+        return real(conn, sql, params)
+
+    monkeypatch.setattr(R, "_fetch_adbc", spy)
+    try:
+        write_tables({**tables, "cases": cases}, pg_url, schema=schema)
+        cfg = SourceConfig(location=pg_url, db_schema=schema)
+        got = read_source(cfg, Scope(queues=(hostile,)), tables=("cases",))["cases"].frame
+        assert got["case_id"].to_list() == [cases["case_id"][3]] and got["queue"][0] == hostile
+        sql, params = seen[-1]
+        assert params == () and "$1" not in sql and "O''Brien" in sql  # quoted by psycopg, no parameters
+        # the window and the dimension lists, bound the same way, give the exact rows
+        scope = Scope(since=SINCE, until=UNTIL, queues=("payments_fraud", "counterfeit"))
+        got = read_source(cfg, scope, tables=("cases",))["cases"].frame
+        q = tables["qa_reviews"].filter(pl.col("reviewed_at").is_between(SINCE, UNTIL, closed="left"))
+        c = cases.filter(
+            (
+                (
+                    (pl.col("created_at") < UNTIL)
+                    & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= SINCE))
+                )
+                | pl.col("case_id").is_in(q["case_id"].implode())  # reviewed in the window
+            )
+            & pl.col("queue").is_in(["payments_fraud", "counterfeit"])
+        )
+        assert sorted(got["case_id"].to_list()) == sorted(c["case_id"].to_list()) and c.height > 0
+        with eng.connect() as conn:
+            n = conn.execute(text(f'SELECT count(*) FROM "{schema}".cases')).scalar_one()
+        assert n == cases.height
+    finally:
+        with eng.begin() as c:
+            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        eng.dispose()
