@@ -13,6 +13,7 @@ is changed on disk).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections import defaultdict
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     wrap(R, "_scan_parquet", lambda a: f"read {a[1]}")
     wrap(R, "_reviewed_cases", lambda a: "add cases reviewed in the window (files)")
     wrap(R, "_keep_children", lambda a: f"keep {a[2]} of kept cases")
-    wrap(R, "_fetch_adbc", lambda a: "read (ADBC) " + a[1].split(" FROM ", 1)[-1].split()[0].strip('"'))
+    wrap(R, "_fetch_adbc", lambda a: "read (ADBC) " + re.search(r"\sFROM\s+(\S+)", a[1]).group(1).strip('"'))
     wrap(V, "_prepare", lambda a: a[0].raw.name)
     wrap(V, "_typed", lambda a: a[0].raw.name)
     wrap(V, "_quarantine", lambda a: a[0].raw.name)
