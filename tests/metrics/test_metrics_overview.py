@@ -283,3 +283,52 @@ def test_trend_band_is_clipped_to_possible_values_and_the_flag_is_not():
     [inf] = trend(ds, f, "inflow").iter_rows(named=True)
     assert (inf["value"], inf["previous"]) == (1, 4)
     assert inf["lower"] == 0.0 and inf["upper"] == pytest.approx(4 + 3 * 3.267)
+
+
+# ------------------------------------------------------------------ several measures at once
+
+
+@pytest.fixture(scope="module")
+def demo_ds():
+    from tsdash.dataset import normalize
+    from tsdash.demo import generate
+
+    now = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
+    return normalize(generate(days=30, agents=8, seed=3, now=now)), now
+
+
+def test_cases_behind_each_equals_one_call_per_measure(demo_ds):
+    """Every rate table and every measure, with and without a selection: the frames of
+    cases_behind_each are exactly cases_behind's (the population is found once)."""
+    from polars.testing import assert_frame_equal
+
+    from tsdash.metrics import Filter, backlog_now, cases_behind, cases_behind_each
+    from tsdash.metrics.overview import _rate_measures
+
+    ds, now = demo_ds
+    f = Filter(now.date() - dt.timedelta(days=13), now.date(), tz="Europe/Berlin", as_of=now)
+    nonempty = 0
+    for metric, (_, conds) in _rate_measures(80).items():
+        measures = (None, *conds)
+        for sel in ({}, {"queue": "payments_fraud"}):
+            if metric in ("quality", "workload") and sel:
+                sel = {"agent_id": "A02"}
+            got = cases_behind_each(ds, f, metric, measures, **sel)
+            assert list(got) == list(measures)
+            for ms in measures:
+                want = cases_behind(ds, f, metric, ms, **sel)
+                assert_frame_equal(got[ms], want)
+                nonempty += want.height > 0
+    assert nonempty >= 30  # the demo has cases behind most of them
+    # and they are the numbers of the table: the open backlog's breached / due / escalated counts
+    each = cases_behind_each(ds, f, "backlog-now", ("breached", "due_within_4h", "open_escalations"))
+    row = backlog_now(ds, f, (), detail=True).row(0, named=True)
+    assert [each[k].height for k in ("breached", "due_within_4h", "open_escalations")] == [
+        row["breached"],
+        row["due_within_4h"],
+        row["open_escalations"],
+    ]
+    with pytest.raises(Exception, match="not a rate table"):
+        cases_behind_each(ds, f, "handle-time", (None,))
+    with pytest.raises(Exception, match="unknown measure"):
+        cases_behind_each(ds, f, "sla", ("nope",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,16 +179,10 @@ _OPEN_MEASURES = {
 }
 
 
-def _population(ds: Dataset, v: View, metric: str, measure: str | None, pass_mark: float) -> pl.LazyFrame:
+def _rate_measures(pass_mark: float) -> dict[str, tuple[Any, dict[str, pl.Expr | None]]]:
+    """Per rate table: its population and each measure's condition on it (None: all of it)."""
     P = t
-    simple = {
-        "handle-time": P.pop_handled,
-        "first-response": P.pop_first_response,
-        "resolution-time": P.pop_resolution,
-        "escalation-turnaround": P.pop_escalation_resolved,
-        "throughput": P.pop_resolved,
-    }
-    rates: dict[str, tuple[Any, dict[str, pl.Expr | None]]] = {
+    return {
         "escalations": (P.pop_created, {"created": None, "escalated": pl.col("escalated")}),
         "sla": (
             P.pop_resolved,
@@ -206,6 +201,18 @@ def _population(ds: Dataset, v: View, metric: str, measure: str | None, pass_mar
             },
         ),
     }
+
+
+def _population(ds: Dataset, v: View, metric: str, measure: str | None, pass_mark: float) -> pl.LazyFrame:
+    P = t
+    simple = {
+        "handle-time": P.pop_handled,
+        "first-response": P.pop_first_response,
+        "resolution-time": P.pop_resolution,
+        "escalation-turnaround": P.pop_escalation_resolved,
+        "throughput": P.pop_resolved,
+    }
+    rates = _rate_measures(pass_mark)
     if metric in simple:
         if measure is not None:
             raise MetricError(f"{metric}: no measure to choose (got {measure!r})")
@@ -289,6 +296,36 @@ def cases_behind(
     order = [c for c in ("ts", *first) if c in df.columns]
     keep = [c for c in df.columns if not c.startswith("_")]
     return df.sort(order).select(*first, *[c for c in keep if c not in first])
+
+
+def cases_behind_each(
+    ds: Dataset,
+    f: Filter,
+    metric: str,
+    measures: Sequence[str | None],
+    *,
+    pass_mark: float = t.DEFAULT_PASS_MARK,
+    **selection: Any,
+) -> dict[str | None, pl.DataFrame]:
+    """:func:`cases_behind` for several measures of one rate table (``backlog-now``,
+    ``workload``, ``sla``, ``escalations``, ``reopens``, ``quality``), the population found once:
+    each frame equals the one ``cases_behind(ds, f, metric, measure, ...)`` returns.
+
+    >>> lists = cases_behind_each(ds, f, "backlog-now", ("breached", "due_within_4h"))  # doctest: +SKIP
+    """
+    rates = _rate_measures(pass_mark)
+    if metric not in rates:
+        raise MetricError(f"{metric}: not a rate table; use one of: {', '.join(rates)}")
+    conds = rates[metric][1]
+    for ms in measures:
+        if ms is not None and ms not in conds:
+            raise MetricError(f"{metric}: unknown measure {ms!r}; use one of: {', '.join(conds)}")
+    whole = cases_behind(ds, f, metric, None, pass_mark=pass_mark, **selection)
+    out: dict[str | None, pl.DataFrame] = {}
+    for ms in measures:
+        cond = conds.get(ms) if ms is not None else None
+        out[ms] = whole if cond is None else whole.filter(cond)
+    return out
 
 
 def _flow_population(v: View, measure: str | None, selection: dict[str, Any]) -> pl.LazyFrame:

@@ -825,7 +825,8 @@ def _agents(ctx: Context) -> None:
 
 def _lists(ctx: Context) -> None:
     ds, f = ctx.ds, ctx.filter
-    unassigned = lx.oldest_first(m.cases_behind(ds, f, "backlog-now", "unassigned"))
+    each = m.cases_behind_each(ds, f, "backlog-now", ("unassigned", None))  # the open cases found once
+    unassigned = lx.oldest_first(each["unassigned"])
     key = ids_key(_K + "unassigned", unassigned["case_id"].head(LIST_ROWS).to_list())
     _track(key)
     case_list(
@@ -836,7 +837,7 @@ def _lists(ctx: Context) -> None:
         limit=LIST_ROWS,
         empty="No unassigned open cases.",
     )
-    soon = lx.due_soonest(m.cases_behind(ds, f, "backlog-now"), f.resolved_as_of(), limit=DUE_ROWS)
+    soon = lx.due_soonest(each[None], f.resolved_as_of(), limit=DUE_ROWS)
     soon = soon.with_columns(_text("due_in_s", fmt_age).alias("Due in"))
     key = ids_key(_K + "due", soon["case_id"].to_list())
     _track(key)

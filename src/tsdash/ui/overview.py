@@ -335,10 +335,13 @@ def _report_caption(ctx: Context) -> None:
 def _attention_open(ctx: Context) -> None:
     """Counts of breached / soon due cases and open escalations, then their lists."""
     ds, f = ctx.ds, ctx.filter
-    breached = m.cases_behind(ds, f, "backlog-now", "breached").sort("due_at", "case_id")
-    due4 = m.cases_behind(ds, f, "backlog-now", "due_within_4h").sort("due_at", "case_id")
-    due1 = m.cases_behind(ds, f, "backlog-now", "due_within_1h")
-    esc = m.cases_behind(ds, f, "backlog-now", "open_escalations").sort("escalated_at", "case_id")
+    each = m.cases_behind_each(
+        ds, f, "backlog-now", ("breached", "due_within_4h", "due_within_1h", "open_escalations")
+    )  # the open cases found once
+    breached = each["breached"].sort("due_at", "case_id")
+    due4 = each["due_within_4h"].sort("due_at", "case_id")
+    due1 = each["due_within_1h"]
+    esc = each["open_escalations"].sort("escalated_at", "case_id")
     cols = st.columns(4)
     for col, key, n in zip(
         cols,
