@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 
 from tsdash.metrics import (
@@ -332,3 +333,26 @@ def test_cases_behind_each_equals_one_call_per_measure(demo_ds):
         cases_behind_each(ds, f, "handle-time", (None,))
     with pytest.raises(Exception, match="unknown measure"):
         cases_behind_each(ds, f, "sla", ("nope",))
+
+
+def test_cases_behind_largest_is_the_head_of_the_sorted_population(demo_ds):
+    """largest=(col, n): the n rows of the whole population with the largest values (ties by the
+    smaller id), the same rows as sorting everything; here the 25 slowest cases."""
+    from tsdash.metrics import Filter, cases_behind
+
+    ds, now = demo_ds
+    f = Filter(now.date() - dt.timedelta(days=13), now.date(), tz="Europe/Berlin", as_of=now)
+    for sel in ({}, {"queue": "payments_fraud"}, {"agent_id": "A03"}):
+        whole = cases_behind(ds, f, "handle-time", **sel)
+        want = whole.sort(["handle_seconds", "case_id"], descending=[True, False]).head(25)
+        got = cases_behind(ds, f, "handle-time", largest=("handle_seconds", 25), **sel)
+        assert whole.height > 25 and got.height == 25
+        assert sorted(got["case_id"].to_list()) == sorted(want["case_id"].to_list())
+        assert got["handle_seconds"].min() == want["handle_seconds"][-1]
+        assert got.columns == whole.columns and got.equals(
+            whole.filter(pl.col("case_id").is_in(want["case_id"].implode()))
+        )
+    # reviews: by score, ties by review id
+    got = cases_behind(ds, f, "quality", largest=("score", 3))
+    whole = cases_behind(ds, f, "quality").sort(["score", "review_id"], descending=[True, False])
+    assert got["review_id"].sort().to_list() == whole["review_id"].head(3).sort().to_list()

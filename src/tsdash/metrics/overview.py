@@ -271,6 +271,7 @@ def cases_behind(
     measure: str | None = None,
     *,
     pass_mark: float = t.DEFAULT_PASS_MARK,
+    largest: tuple[str, int] | None = None,
     **selection: Any,
 ) -> pl.DataFrame:
     """The rows behind one chart element of table ``metric`` (a name in ``TABLES``).
@@ -283,6 +284,10 @@ def cases_behind(
     the denominator; for backlog-now/workload one of unassigned, breached, due_within_1h,
     due_within_4h, open_escalations. Returns cases (``case_id`` first) or, for quality and
     qa-criteria, reviews (``review_id``, ``case_id``), sorted by time and id.
+
+    ``largest=(column, n)`` keeps only the ``n`` rows with the largest ``column`` (ties: the
+    smaller id first; nulls last), e.g. ``largest=("handle_seconds", 25)`` for the slowest cases,
+    without collecting and sorting the whole population.
     """
     if metric not in TABLES:
         raise MetricError(f"unknown metric {metric!r}; known: {', '.join(TABLES)}")
@@ -304,6 +309,10 @@ def cases_behind(
             pop = pop.filter(pl.col(k) == _as_date(val))
         else:
             pop = pop.filter(pl.col(k) == str(val))
+    if largest is not None:
+        col, n = largest
+        ids = [c for c in ("review_id", "case_id") if c in pop.collect_schema().names()][:1]
+        pop = pop.sort([col, *ids], descending=[True, *[False] * len(ids)], nulls_last=True).head(n)
     df = pop.collect()
     first = ["review_id", "case_id"] if "review_id" in df.columns else ["case_id"]
     if metric == "qa-criteria":

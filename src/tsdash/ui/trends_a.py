@@ -1770,7 +1770,9 @@ def _handle_distribution(ctx, data: dict) -> None:
 
         _drill(ctx, sel, fetch, "ta_h_hist", hint="Drag a box over a bar to list the cases in that bin.")
     with right:
-        slow = _with_handle(m.cases_behind(ctx.ds, ctx.filter, "handle-time")).head(SLOWEST)
+        slow = _with_handle(
+            m.cases_behind(ctx.ds, ctx.filter, "handle-time", largest=("handle_seconds", SLOWEST))
+        )
         case_list(
             ctx, slow, key="ta_h_slowest", title=f"The {SLOWEST} slowest cases", extra=("Handle (min)",),
             column_config={"Handle (min)": st.column_config.NumberColumn("Handle (min)", format="%.1f")},
