@@ -51,8 +51,12 @@ def overview(ds, f, pass_mark: float = 80.0) -> dict:
             for k in m.KPI_KEYS
             if "week" in m.TABLES[m.DEFINITIONS[k].table].allowed_by
         }
-    for measure in ("breached", "due_within_4h", "due_within_1h", "open_escalations"):
-        out[measure] = m.cases_behind(ds, f, "backlog-now", measure)
+    measures = ("breached", "due_within_4h", "due_within_1h", "open_escalations")
+    if hasattr(m, "cases_behind_each"):  # as the page does (the open cases found once)
+        out |= m.cases_behind_each(ds, f, "backlog-now", measures)
+    else:  # pragma: no cover - before cases_behind_each
+        for measure in measures:
+            out[measure] = m.cases_behind(ds, f, "backlog-now", measure)
     return out
 
 
@@ -65,8 +69,22 @@ def live_workload(ds, f, pass_mark: float = 80.0) -> dict:
         "queues": m.workload_queues(ds, f),
         "ages": lx.open_age(ds, f),
         "agents": lx.agent_load(ds, f, detail=True, all_agents=True),
-        "unassigned": lx.oldest_first(m.cases_behind(ds, f, "backlog-now", "unassigned")),
-        "due": lx.due_soonest(m.cases_behind(ds, f, "backlog-now"), f.resolved_as_of(), limit=10),
+        **_lists(ds, f, lx),
+    }
+
+
+def _lists(ds, f, lx) -> dict:
+    if hasattr(m, "cases_behind_each"):  # as the page does
+        each = m.cases_behind_each(ds, f, "backlog-now", ("unassigned", None))
+        unassigned, open_ = each["unassigned"], each[None]
+    else:  # pragma: no cover - before cases_behind_each
+        unassigned, open_ = (
+            m.cases_behind(ds, f, "backlog-now", "unassigned"),
+            m.cases_behind(ds, f, "backlog-now"),
+        )
+    return {
+        "unassigned": lx.oldest_first(unassigned),
+        "due": lx.due_soonest(open_, f.resolved_as_of(), limit=10),
     }
 
 
