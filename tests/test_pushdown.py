@@ -276,3 +276,44 @@ def test_postgres_reads_through_copy_with_values_bound_by_psycopg(tables, pg_url
         with eng.begin() as c:
             c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         eng.dispose()
+
+
+def _cases_as_a_view(url: str, schema: str | None = None) -> None:
+    """Rename the cases table and put a view named cases over it, as a team exposing its case
+    system through views would."""
+    eng = create_engine(url.replace("mode=ro", "mode=rw"))
+    q = f'"{schema}".' if schema else ""
+    with eng.begin() as c:
+        c.execute(text(f"ALTER TABLE {q}cases RENAME TO cases_raw"))
+        c.execute(text(f"CREATE VIEW {q}cases AS SELECT * FROM {q}cases_raw"))
+    eng.dispose()
+
+
+def test_a_view_reads_like_a_table_sqlite(tables, expected, tmp_path):
+    """The same rows through a view as through the table (SQLite's text bounds are inexact by
+    design, see above: compared with the plain table's read of the same data)."""
+    plain, view = tmp_path / "plain.sqlite", tmp_path / "view.sqlite"
+    write_tables(tables, f"sqlite:///{plain}")
+    write_tables(tables, f"sqlite:///{view}")
+    _cases_as_a_view(f"sqlite:///{view}")
+    a, b = SourceConfig(location=f"sqlite:///{plain}"), SourceConfig(location=f"sqlite:///{view}")
+    assert _heights(read_source(b))["cases"] == expected["all_cases"]
+    got, want = _heights(read_source(b, SCOPE)), _heights(read_source(a, SCOPE))
+    assert got == want and expected["cases"] <= got["cases"] < expected["all_cases"] / 4
+
+
+def test_a_view_reads_like_a_table_postgres(tables, expected, pg_url):
+    schema = f"tsdash_pd_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(pg_url)
+    try:
+        write_tables(tables, pg_url, schema=schema)
+        _cases_as_a_view(pg_url, schema)
+        cfg = SourceConfig(location=pg_url, db_schema=schema)
+        got = _heights(read_source(cfg, SCOPE))
+        assert got["cases"] == expected["cases"] and got["events"] == expected["events"]
+        s = Settings(source=cfg)
+        _same_metrics(load_dataset(s), load_dataset(s, SCOPE))
+    finally:
+        with eng.begin() as c:
+            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        eng.dispose()

@@ -385,17 +385,23 @@ def read_sql(
             backend = conn.dialect.name
             cases_t = None
             qa_name = cfg.table_name("qa_reviews")
-            qa_t = (
-                Table(qa_name, MetaData(), schema=cfg.db_schema, autoload_with=conn)
-                if qa_name in names and scope is not None and not scope.is_all
-                else None
-            )
+            need_qa = qa_name in names and scope is not None and not scope.is_all
+            # every table this read needs reflected at once: a few catalogue queries in all,
+            # not a few per table (round trips count on a remote warehouse)
+            only = {cfg.table_name(tb) for tb in _wanted(tables)} & names | ({qa_name} if need_qa else set())
+            md = MetaData()
+            md.reflect(conn, schema=cfg.db_schema, only=sorted(only), views=True, resolve_fks=False)
+
+            def reflected(name: str) -> Table:
+                return md.tables[f"{cfg.db_schema}.{name}" if cfg.db_schema else name]
+
+            qa_t = reflected(qa_name) if need_qa else None
             for table in _wanted(tables):
                 name = cfg.table_name(table)
                 if name not in names:
                     continue
                 label = f"table {cfg.db_schema + '.' if cfg.db_schema else ''}{name}"
-                t = Table(name, MetaData(), schema=cfg.db_schema, autoload_with=conn)
+                t = reflected(name)
                 if table == "cases":
                     cases_t = t
                 query = select(t)
