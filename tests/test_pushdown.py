@@ -3,6 +3,7 @@ Parquet and PostgreSQL, and the metrics over that window are the same as from a 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -63,6 +64,21 @@ def _heights(raw):
     return {t: r.frame.height for t, r in raw.items()}
 
 
+@contextlib.contextmanager
+def pg_schema(pg_url: str, tables: dict[str, pl.DataFrame]):
+    """The tables written to a fresh PostgreSQL schema, yielded as (schema, source config);
+    dropped afterwards."""
+    schema = f"tsdash_pd_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(pg_url)
+    try:
+        write_tables(tables, pg_url, schema=schema)
+        yield schema, SourceConfig(location=pg_url, db_schema=schema)
+    finally:
+        with eng.begin() as c:
+            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        eng.dispose()
+
+
 # a queue and a case type: the quality of a queue joins each review to its case
 FILTER_DIMS = (
     FILTER,
@@ -115,11 +131,7 @@ def test_scope_fetches_only_the_window_sqlite(tables, expected, tmp_path):
 
 
 def test_scope_fetches_only_the_window_postgres(tables, expected, pg_url):
-    schema = f"tsdash_pd_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(pg_url)
-    try:
-        write_tables(tables, pg_url, schema=schema)
-        cfg = SourceConfig(location=pg_url, db_schema=schema)
+    with pg_schema(pg_url, tables) as (_, cfg):
         got = _heights(read_source(cfg, SCOPE))
         assert got["cases"] == expected["cases"]
         assert got["qa_reviews"] == expected["qa_reviews"]
@@ -127,10 +139,6 @@ def test_scope_fetches_only_the_window_postgres(tables, expected, pg_url):
         assert got["events"] == expected["events"]
         s = Settings(source=cfg)
         _same_metrics(load_dataset(s), load_dataset(s, SCOPE))
-    finally:
-        with eng.begin() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        eng.dispose()
 
 
 def test_dimension_pushdown_uses_bound_parameters(tables, tmp_path):
@@ -212,15 +220,8 @@ def test_scope_of_one_case_sqlite(tables, tmp_path):
 
 
 def test_scope_of_one_case_postgres(tables, pg_url):
-    schema = f"tsdash_pd_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(pg_url)
-    try:
-        write_tables(tables, pg_url, schema=schema)
-        _check_one_case(SourceConfig(location=pg_url, db_schema=schema), tables)
-    finally:
-        with eng.begin() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        eng.dispose()
+    with pg_schema(pg_url, tables) as (_, cfg):
+        _check_one_case(cfg, tables)
 
 
 def test_postgres_reads_through_copy_with_values_bound_by_psycopg(tables, pg_url, monkeypatch):
@@ -237,8 +238,6 @@ def test_postgres_reads_through_copy_with_values_bound_by_psycopg(tables, pg_url
         .otherwise(pl.col("queue"))
         .alias("queue")
     )
-    schema = f"tsdash_pd_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(pg_url)
     seen: list[tuple[str, tuple]] = []
     real = R._fetch_adbc
 
@@ -247,9 +246,7 @@ def test_postgres_reads_through_copy_with_values_bound_by_psycopg(tables, pg_url
         return real(conn, sql, params)
 
     monkeypatch.setattr(R, "_fetch_adbc", spy)
-    try:
-        write_tables({**tables, "cases": cases}, pg_url, schema=schema)
-        cfg = SourceConfig(location=pg_url, db_schema=schema)
+    with pg_schema(pg_url, {**tables, "cases": cases}) as (schema, cfg):
         got = read_source(cfg, Scope(queues=(hostile,)), tables=("cases",))["cases"].frame
         assert got["case_id"].to_list() == [cases["case_id"][3]] and got["queue"][0] == hostile
         sql, params = seen[-1]
@@ -269,13 +266,11 @@ def test_postgres_reads_through_copy_with_values_bound_by_psycopg(tables, pg_url
             & pl.col("queue").is_in(["payments_fraud", "counterfeit"])
         )
         assert sorted(got["case_id"].to_list()) == sorted(c["case_id"].to_list()) and c.height > 0
+        eng = create_engine(pg_url)
         with eng.connect() as conn:
             n = conn.execute(text(f'SELECT count(*) FROM "{schema}".cases')).scalar_one()
-        assert n == cases.height
-    finally:
-        with eng.begin() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         eng.dispose()
+        assert n == cases.height
 
 
 def _cases_as_a_view(url: str, schema: str | None = None) -> None:
@@ -303,17 +298,9 @@ def test_a_view_reads_like_a_table_sqlite(tables, expected, tmp_path):
 
 
 def test_a_view_reads_like_a_table_postgres(tables, expected, pg_url):
-    schema = f"tsdash_pd_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(pg_url)
-    try:
-        write_tables(tables, pg_url, schema=schema)
+    with pg_schema(pg_url, tables) as (schema, cfg):
         _cases_as_a_view(pg_url, schema)
-        cfg = SourceConfig(location=pg_url, db_schema=schema)
         got = _heights(read_source(cfg, SCOPE))
         assert got["cases"] == expected["cases"] and got["events"] == expected["events"]
         s = Settings(source=cfg)
         _same_metrics(load_dataset(s), load_dataset(s, SCOPE))
-    finally:
-        with eng.begin() as c:
-            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        eng.dispose()
