@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from tsdash.ui.fmt import text_column
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -48,7 +50,7 @@ def safe_frame(df: pl.DataFrame) -> pl.DataFrame:
         elif isinstance(dtype, pl.Categorical | pl.Enum):
             exprs.append(pl.col(name).cast(pl.String).alias(name))
         elif isinstance(dtype, pl.Object):
-            exprs.append(pl.col(name).map_elements(str, return_dtype=pl.String).alias(name))
+            exprs.append(text_column(df, name, str).alias(name))  # not map_elements: see text_column
         else:
             exprs.append(pl.col(name))
     out = df.select(exprs) if exprs else df

@@ -101,3 +101,24 @@ def md_lines(text: object) -> str:
     """Like :func:`md_escape` but keeps line breaks (as Markdown hard breaks)."""
     s = "" if text is None else str(text)
     return "  \n".join(md_escape(line) for line in s.replace("\r\n", "\n").split("\n"))
+
+
+def text_column(df, col: str, fn, *, skip_nulls: bool = True, null: str | None = None):
+    """``fn`` of each value of ``df[col]`` as a text column of the same length: an expression
+    for ``df.select`` / ``df.with_columns``, computed here, in the calling thread.
+
+    Not ``Expr.map_elements``: Polars calls the function back from its own thread pool, and
+    where several sessions compute at once one thread can hold the GIL while it waits for the
+    pool and the pool's threads wait for the GIL, and the whole server hangs (a ten-viewer
+    browser test of the Live page stopped refreshing). The frames formatted for display are
+    short lists. Nulls stay null (or become ``null``) unless ``skip_nulls`` is False.
+
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"s": [90.0, None]})
+    >>> df.select(text_column(df, "s", lambda v: f"{v / 60:.1f} min", null="–"))["s"].to_list()
+    ['1.5 min', '–']
+    """
+    import polars as pl
+
+    values = [null if v is None and skip_nulls else fn(v) for v in df[col].to_list()]
+    return pl.lit(pl.Series(col, values, dtype=pl.String))

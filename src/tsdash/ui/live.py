@@ -49,7 +49,7 @@ from tsdash.metrics import live_extra as lx
 from tsdash.metrics import quality_extra as qx
 from tsdash.ui import components as uc
 from tsdash.ui.drill import case_list, selected_points, selected_row
-from tsdash.ui.fmt import fmt_duration, fmt_number, md_escape
+from tsdash.ui.fmt import fmt_duration, fmt_number, md_escape, text_column
 from tsdash.ui.state import PRIORITY_ORDER, Options
 
 if TYPE_CHECKING:  # importing tsdash.ui.frame at module level would shadow the lazy ``ui.frame``
@@ -184,9 +184,10 @@ def has_selection(value: Any) -> bool:
 # --------------------------------------------------------------------------- tables (pure)
 
 
-def _text(col: str, fmt: Callable[[float], str]) -> pl.Expr:
-    """A duration column as display text ('–' where there is none)."""
-    return pl.col(col).map_elements(fmt, return_dtype=pl.String).fill_null("–")
+def _text(df: pl.DataFrame, col: str, fmt: Callable[[float], str]) -> pl.Expr:
+    """A duration column of ``df`` as display text ('–' where there is none); see
+    :func:`tsdash.ui.fmt.text_column` (why not ``map_elements``)."""
+    return text_column(df, col, fmt, null="–")
 
 
 def queue_table(wq: pl.DataFrame) -> pl.DataFrame:
@@ -208,8 +209,12 @@ def queue_table(wq: pl.DataFrame) -> pl.DataFrame:
                 "priority": pl.String,
             }
         )
+    rank = {p: i for i, p in enumerate(PRIORITY_ORDER)}  # priority_rank as a lookup, nulls last
     d = wq.with_columns(
-        pl.col("priority").map_elements(priority_rank, return_dtype=pl.Int64).fill_null(99).alias("_p")
+        pl.col("priority")
+        .replace_strict(rank, default=len(PRIORITY_ORDER), return_dtype=pl.Int64)
+        .fill_null(99)
+        .alias("_p")
     ).sort(["breached", "open", "_p", "queue"], descending=[True, True, False, False], nulls_last=True)
     return d.select(
         pl.col("queue").alias("Queue"),
@@ -220,7 +225,7 @@ def queue_table(wq: pl.DataFrame) -> pl.DataFrame:
         pl.col("due_within_1h").alias("Due < 1 h"),
         pl.col("due_within_4h").alias("Due < 4 h"),
         pl.col("open_escalations").alias("Escalated"),
-        _text("oldest_age_s", fmt_age).alias("Oldest"),
+        _text(d, "oldest_age_s", fmt_age).alias("Oldest"),
         "queue",
         "priority",
     )
@@ -240,9 +245,9 @@ def agent_table(load: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
         pl.col("team").alias("Team"),
         pl.col("open").alias("Open"),
         pl.col("at_risk").alias("At risk"),
-        _text("oldest_age_s", fmt_age).alias("Oldest"),
+        _text(rows, "oldest_age_s", fmt_age).alias("Oldest"),
         pl.col("resolved_today").alias("Resolved today"),
-        _text("aht_today_s", fmt_duration).alias("AHT today"),
+        _text(rows, "aht_today_s", fmt_duration).alias("AHT today"),
         pl.col("normal_load_limit").round(1).alias("Normal up to"),
         pl.when(pl.col("above_normal_load").fill_null(False))
         .then(pl.lit("above normal"))
@@ -838,7 +843,7 @@ def _lists(ctx: Context) -> None:
         empty="No unassigned open cases.",
     )
     soon = lx.due_soonest(each[None], f.resolved_as_of(), limit=DUE_ROWS)
-    soon = soon.with_columns(_text("due_in_s", fmt_age).alias("Due in"))
+    soon = soon.with_columns(_text(soon, "due_in_s", fmt_age).alias("Due in"))
     key = ids_key(_K + "due", soon["case_id"].to_list())
     _track(key)
     case_list(
@@ -855,7 +860,7 @@ def _lists(ctx: Context) -> None:
     esc = qx.open_escalations(ds, f)
     esc = esc.with_columns(
         pl.col("escalation_reason").fill_null(qx.NO_REASON).alias("Reason"),
-        _text("escalation_age_s", fmt_age).alias("Escalated for"),
+        _text(esc, "escalation_age_s", fmt_age).alias("Escalated for"),
     )
     key = ids_key(_K + "escalations", esc["case_id"].head(LIST_ROWS).to_list())
     _track(key)

@@ -32,7 +32,7 @@ from tsdash.metrics import quality_extra as qx
 from tsdash.ui import components as uc
 from tsdash.ui.charts import PALETTE
 from tsdash.ui.drill import case_list, open_case, selected_points, selected_row
-from tsdash.ui.fmt import axis_unit, fmt_duration, fmt_number, fmt_pct, md_escape
+from tsdash.ui.fmt import axis_unit, fmt_duration, fmt_number, fmt_pct, md_escape, text_column
 from tsdash.ui.trends_a import (
     agent_label,
     fig_weekly,
@@ -811,9 +811,7 @@ def _agent_scores(ctx, f, qa: pl.DataFrame, names: dict[str, str], pass_mark: fl
         {"comment": "Comment"},
     )
     table = qa.select(
-        pl.col("agent_id")
-        .map_elements(lambda a: agent_label(names, a), return_dtype=pl.String)
-        .alias("Agent"),
+        text_column(qa, "agent_id", lambda a: agent_label(names, a)).alias("Agent"),
         pl.col("reviews").alias("Reviews"),
         pl.col("mean_score").alias("Mean score"),
         pl.col("mean_score_ci_low").alias("95% low"),
@@ -1022,9 +1020,7 @@ def _reviews_list(ctx, f, names: dict[str, str], pass_mark: float) -> None:
     zone = ctx.filter.tz
     shown = d.select(
         pl.col("reviewed_at").dt.convert_time_zone(zone).dt.strftime("%Y-%m-%d %H:%M").alias("Reviewed"),
-        pl.col("agent_id")
-        .map_elements(lambda a: agent_label(names, a), return_dtype=pl.String)
-        .alias("Agent"),
+        text_column(d, "agent_id", lambda a: agent_label(names, a)).alias("Agent"),
         pl.col("case_id").alias("Case"),
         pl.col("score").alias("Score"),
         pl.col("critical_error").fill_null(False).alias("Critical error"),
@@ -1259,16 +1255,23 @@ def _turnaround(ctx, f, grain: str) -> None:
         ctx,
         sel,
         lambda p: (
-            m.cases_behind(ctx.ds, f, "escalation-turnaround", **{tkey: p[0]})
-            .sort("value_s", descending=True)
-            .with_columns(
-                pl.col("value_s").map_elements(fmt_duration, return_dtype=pl.String).alias("turnaround")
+            _with_text(
+                m.cases_behind(ctx.ds, f, "escalation-turnaround", **{tkey: p[0]}).sort(
+                    "value_s", descending=True
+                ),
+                "value_s",
+                "turnaround",
             ),
             f"Escalations resolved in the {period_label(grain, dt.date.fromisoformat(p[0]))}, slowest first",
         ),
         "tb_e_turnaround",
         {"turnaround": "Turnaround", "escalation_reason": "Reason"},
     )
+
+
+def _with_text(df: pl.DataFrame, col: str, name: str) -> pl.DataFrame:
+    """``df`` with the durations of ``col`` as text in ``name``."""
+    return df.with_columns(text_column(df, col, fmt_duration).alias(name))
 
 
 def _open_escalations(ctx, f, names: dict[str, str]) -> None:
@@ -1283,15 +1286,16 @@ def _open_escalations(ctx, f, names: dict[str, str]) -> None:
         st.caption("No open escalations at as-of.")
         return
     zone = ctx.filter.tz
-    shown = oe.head(MAX_LIST_ROWS).select(
+    top = oe.head(MAX_LIST_ROWS)
+    shown = top.select(
         pl.col("case_id").alias("Case"),
         pl.col("escalation_reason").fill_null(qx.NO_REASON).alias("Reason"),
-        pl.col("escalation_age_s").map_elements(fmt_duration, return_dtype=pl.String).alias("Waiting"),
+        text_column(top, "escalation_age_s", fmt_duration).alias("Waiting"),
         pl.col("escalated_at").dt.convert_time_zone(zone).dt.strftime("%Y-%m-%d %H:%M").alias("Escalated"),
-        pl.col("age_s").map_elements(fmt_duration, return_dtype=pl.String).alias("Case age"),
+        text_column(top, "age_s", fmt_duration).alias("Case age"),
         pl.col("queue").alias("Queue"),
         pl.col("priority").alias("Priority"),
-        pl.col("agent_id").map_elements(lambda a: agent_label(names, a), return_dtype=pl.String, skip_nulls=False).alias("Agent"),
+        text_column(top, "agent_id", lambda a: agent_label(names, a), skip_nulls=False).alias("Agent"),
     )  # fmt: skip
     uc.download_csv(oe, "open_escalations", key="tb_e_open_csv")
     ev = st.dataframe(shown, hide_index=True, key="tb_e_open", on_select="rerun", selection_mode="single-row")
