@@ -209,12 +209,11 @@ def queue_table(wq: pl.DataFrame) -> pl.DataFrame:
                 "priority": pl.String,
             }
         )
-    rank = {p: i for i, p in enumerate(PRIORITY_ORDER)}  # priority_rank as a lookup, nulls last
+    # priority_rank of each priority present, as a lookup (no Python called back from Polars);
+    # no priority last
+    rank = {p: priority_rank(p) for p in wq["priority"].drop_nulls().unique().to_list()}
     d = wq.with_columns(
-        pl.col("priority")
-        .replace_strict(rank, default=len(PRIORITY_ORDER), return_dtype=pl.Int64)
-        .fill_null(99)
-        .alias("_p")
+        pl.col("priority").replace_strict(rank, default=None, return_dtype=pl.Int64).fill_null(99).alias("_p")
     ).sort(["breached", "open", "_p", "queue"], descending=[True, True, False, False], nulls_last=True)
     return d.select(
         pl.col("queue").alias("Queue"),
