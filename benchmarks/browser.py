@@ -11,7 +11,11 @@ For each page (Overview, Live workload, and Handle time once its page exists):
   as-of one minute earlier, so Streamlit's per-view caches miss);
 * warm, repeat: the same view again in a new browser session (the page's caches hit);
 * warm, switch: in an open app (the Data page of a view not computed yet), a click on the page's
-  sidebar link -- no page load, Streamlit's scripts are already in the browser;
+  sidebar link -- no page load, Streamlit's scripts are already in the browser; the Data page
+  draws no chart, so this switch also loads Streamlit's Plotly component (several MB of script,
+  loaded on the first chart a browser tab draws);
+* warm, switch from Overview (the other pages): the same click from the Overview page, whose
+  charts have loaded the Plotly component already -- the usual path, as the app opens on it;
 * the "new view" and "repeat" visits open a new browser session each time, so they include
   loading and starting Streamlit's front end (the Data page, which computes little, shows that
   floor);
@@ -107,13 +111,16 @@ def visit(browser, url: str) -> dict:
         ctx.close()
 
 
-def switch(browser, base: str, key: str, q: str) -> dict:
-    """Open the Data page, then click the sidebar link to page ``key``: a page switch inside an
-    open app (no page load, the browser already holds Streamlit's scripts)."""
+def switch(browser, base: str, key: str, q: str, origin: str = "Data") -> dict:
+    """Open the page ``origin`` (a path: "Data", or "" for Overview), then click the sidebar link
+    to page ``key``: a page switch inside an open app (no page load, the browser already holds
+    Streamlit's scripts). From the Data page, which draws no chart, the switch also loads
+    Streamlit's Plotly component (a lazily loaded script of several MB, ~1 s here); from
+    Overview it is loaded already."""
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = ctx.new_page()
     try:
-        page.goto(f"{base}/Data?{q}")
+        page.goto(f"{base}/{origin}?{q}")
         wait_drawn(page, time.perf_counter())
         link = page.locator("[data-testid='stSidebar'] a", has_text=LABELS[key]).first
         t0 = time.perf_counter()
@@ -174,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 "warm_new_view": [],
                 "warm_repeat": [],
                 "warm_switch": [],
+                "warm_switch_from_overview": [],
                 "filter_change": [],
             }
             for rep in range(a.reps):
@@ -187,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
                     if key != "data":
                         later = D.ANCHOR - dt.timedelta(minutes=rep + 10)
                         r["warm_switch"].append(switch(browser, base, key, query(later)))
+                    if key not in ("data", "overview"):
+                        later = D.ANCHOR - dt.timedelta(minutes=rep + 20)
+                        r["warm_switch_from_overview"].append(switch(browser, base, key, query(later), origin=""))
                     if key == "overview":
                         r["filter_change"].append(filter_change(browser, url))
                 finally:
