@@ -7,7 +7,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tsdash.dataset import normalize
@@ -185,7 +185,17 @@ def test_empty_window_and_bad_grouping(spread):
         qx.qa_agents(spread, SPREAD_F, ("week",))
 
 
+def test_normal_shrinkage_with_a_vanishing_within_variance():
+    """Hypothesis found it: sigma^2 = 5e-324 / 1 (one agent with two reviews) makes sigma^2 / 2
+    underflow to 0 while tau^2 = 0 (both agents score 40): every weight is 0, nothing divides."""
+    shrunk, weights, pool = qx.normal_shrinkage([1, 2], [40.0, 40.0], [None, 5e-324])
+    assert weights == [0.0, 0.0]
+    assert shrunk == [40.0, 40.0]
+    assert pool.between == 0.0
+
+
 @settings(max_examples=60, deadline=None)
+@example(groups=[(1, 0.0, 40.0, 0.0), (2, 0.0, 40.0, 5e-324)])
 @given(
     groups=st.lists(
         st.tuples(st.integers(1, 40), st.floats(0, 1), st.floats(40, 100), st.floats(0, 400)),

@@ -97,7 +97,9 @@ def normal_shrinkage(
     if k == 1 or sigma2 is None or sigma2 <= 0:
         return list(mean), [1.0] * k, Pooling(mu, sigma2, None, shrunk=False)
     tau2 = _dl_tau2(n, mean, mu, sigma2)
-    weights = [tau2 / (tau2 + sigma2 / ni) for ni in n]
+    # tau^2 = 0: the spread is what chance gives, B_i = 0 (written out: with a sigma^2 so small
+    # that sigma^2 / n_i underflows to 0, the ratio would be 0 / 0)
+    weights = [tau2 / (tau2 + sigma2 / ni) if tau2 > 0 else 0.0 for ni in n]
     shrunk = [mu + b * (mi - mu) for b, mi in zip(weights, mean, strict=True)]
     return shrunk, weights, Pooling(mu, sigma2, tau2)
 
