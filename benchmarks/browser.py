@@ -197,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                         r["warm_switch"].append(switch(browser, base, key, query(later)))
                     if key not in ("data", "overview"):
                         later = D.ANCHOR - dt.timedelta(minutes=rep + 20)
-                        r["warm_switch_from_overview"].append(switch(browser, base, key, query(later), origin=""))
+                        r["warm_switch_from_overview"].append(
+                            switch(browser, base, key, query(later), origin="")
+                        )
                     if key == "overview":
                         r["filter_change"].append(filter_change(browser, url))
                 finally:
