@@ -75,10 +75,6 @@ def elapsed_days(f: Filter) -> float:
     return total
 
 
-def _count(lf: pl.LazyFrame) -> int:
-    return int(lf.select(pl.len()).collect().item())
-
-
 def _mean_parts(values: pl.LazyFrame, col: str) -> pl.LazyFrame:
     return values.select(
         pl.col(col).mean().alias("m"), pl.col(col).std(ddof=1).alias("sd"), pl.col(col).count().alias("n")
@@ -105,23 +101,25 @@ def _rate_row(n: int, x: int) -> tuple[float | None, int, float | None, float | 
     return x / n, int(n), lo, hi
 
 
-def _values(ds: Dataset, v: View, pass_mark: float) -> dict[str, tuple[Any, Any, Any, Any]]:
-    """The period's tile values; the seven queries run together (``pl.collect_all``: one pass
-    over the data where their plans share it, in parallel otherwise)."""
-    days = elapsed_days(v.f)
+def _queries(v: View) -> list[pl.LazyFrame]:
+    """The period's five tile queries (created, resolved, first response, AHT, QA)."""
     created, resolved = t.pop_created(v), t.pop_resolved(v)
-    c, r, frt, aht, qa = pl.collect_all(
-        [
-            created.select(pl.len().alias("n"), pl.col("escalated").fill_null(False).sum().alias("x")),
-            resolved.select(
-                pl.len().alias("n"),
-                (pl.col("resolved_at") <= pl.col("due_at")).fill_null(False).sum().alias("x"),
-            ),
-            t.pop_first_response(v).select("value_s"),
-            _mean_parts(t.pop_handled(v), "handle_seconds"),
-            _mean_parts(t.pop_reviews(v), "score"),
-        ]
-    )
+    return [
+        created.select(pl.len().alias("n"), pl.col("escalated").fill_null(False).sum().alias("x")),
+        resolved.select(
+            pl.len().alias("n"),
+            (pl.col("resolved_at") <= pl.col("due_at")).fill_null(False).sum().alias("x"),
+        ),
+        t.pop_first_response(v).select("value_s"),
+        _mean_parts(t.pop_handled(v), "handle_seconds"),
+        _mean_parts(t.pop_reviews(v), "score"),
+    ]
+
+
+def _values(v: View, results: list[pl.DataFrame]) -> dict[str, tuple[Any, Any, Any, Any]]:
+    """The period's tile values from the results of :func:`_queries`."""
+    days = elapsed_days(v.f)
+    c, r, frt, aht, qa = results
     n_created, n_esc = c.row(0)
     n_resolved, n_within = r.row(0)
     frt = frt["value_s"]
@@ -146,9 +144,18 @@ def kpis(ds: Dataset, f: Filter, *, pass_mark: float = t.DEFAULT_PASS_MARK) -> d
     """
     f = pin(f)
     v, vp = view(ds, f), view(ds, f.previous())
-    cur, prev = _values(ds, v, pass_mark), _values(ds, vp, pass_mark)
-    open_now = _count(t.pop_open(v))
-    open_before = _count(t.pop_open_at(v, v.as_of - dt.timedelta(days=f.days)))
+    # both periods' tiles and the two backlog counts in one collect_all: one pass over the data
+    # where the plans share it, in parallel otherwise
+    results = pl.collect_all(
+        [
+            *_queries(v),
+            *_queries(vp),
+            t.pop_open(v).select(pl.len()),
+            t.pop_open_at(v, v.as_of - dt.timedelta(days=f.days)).select(pl.len()),
+        ]
+    )
+    cur, prev = _values(v, results[0:5]), _values(vp, results[5:10])
+    open_now, open_before = int(results[10].item()), int(results[11].item())
     cur["open_backlog"] = (open_now, None, None, None)
     prev["open_backlog"] = (open_before, None, None, None)
     out = {}
