@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import glob
 import os
-import sys
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from tsdash.config import SourceConfig, mask_url
 from tsdash.schema import CONTRACT, TABLE_NAMES
@@ -59,15 +60,6 @@ def _candidates(folder: Path, name: str) -> list[Path]:
     if d.is_dir():
         out.append(d)
     return out
-
-
-def _read_errors() -> tuple[type[BaseException], ...]:
-    """What an unreadable file raises. PyArrow's errors count only when PyArrow was imported (by a
-    read that used it): the Parquet and CSV readers are Polars' own, and importing PyArrow for an
-    ``except`` clause cost every ``tsdash metrics`` run ~80 ms (PyArrow and NumPy)."""
-    errors: tuple[type[BaseException], ...] = (pl.exceptions.PolarsError, OSError, ValueError)
-    pa = sys.modules.get("pyarrow")
-    return (*errors, pa.ArrowException) if pa is not None else errors
 
 
 def _read_csv(path: Path, cfg: SourceConfig) -> pl.DataFrame:
@@ -152,7 +144,7 @@ def read_folder(
         except SourceError as exc:
             out[table] = RawTable(table, label, None, str(exc))
             continue
-        except _read_errors() as exc:  # unreadable file
+        except (pl.exceptions.PolarsError, OSError, ValueError, pa.ArrowException) as exc:  # unreadable file
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             out[table] = RawTable(table, label, None, f"cannot be read ({reason})")
             continue
@@ -302,9 +294,13 @@ def _friendly_db_error(cfg: SourceConfig, exc: Exception) -> str:
     return f"{where}: {text}"
 
 
-def adbc_connect(cfg: SourceConfig):
+def adbc_connect(cfg: SourceConfig, *, autocommit: bool = False):
     """An ADBC (Arrow-native, 3-8x faster than row-wise drivers) read-only connection for SQLite
-    and PostgreSQL sources, or None for other dialects or when the driver is not installed."""
+    and PostgreSQL sources, or None for other dialects or when the driver is not installed.
+
+    ``autocommit=True`` (PostgreSQL): the driver opens no transaction of its own, so that the
+    caller can open one with ``BEGIN ...`` (see :class:`_PgSplit`). By default, as
+    DB-API wants, the driver begins a READ COMMITTED transaction before the first statement."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -329,7 +325,7 @@ def adbc_connect(cfg: SourceConfig):
             uri = f"{base}?options={quote(options, safe='')}&connect_timeout=5" + (
                 f"&{extra}" if extra else ""
             )
-            return adbc_pg.connect(uri)
+            return adbc_pg.connect(uri, autocommit=autocommit)
     except Exception:  # no driver, or it cannot connect: the SQLAlchemy path reads (and reports errors)
         return None
     return None
@@ -367,6 +363,206 @@ def _bound_client_side(conn, query) -> str | None:
     return psycopg.ClientCursor(raw).mogrify(compiled.string, compiled.params)
 
 
+# ---------------------------------------------------------------- PostgreSQL: cases in two halves
+#
+# A big PostgreSQL `cases` table is read as two halves by physical position (TID ranges), each
+# on its own ADBC connection in its own thread, both connections in ONE snapshot (exported by
+# the first, imported by the second: the way `pg_dump -j` reads in parallel). Reading one
+# binary COPY keeps about one core busy in the driver (decoding COPY into Arrow: 1.5 s of CPU
+# for 1M cases) and most of another in the server (0.8 s); the driver releases the GIL, so two
+# halves use two cores: 1M cases 1.58 -> 1.35 s on 2 cores (2.3 s of CPU on 2 cores: 1.15 s is
+# the floor there; with more cores each half could have a client and a server core, not measured).
+#
+# The result is the rows one query returns, in physical order: the low half (pages [0, B))
+# first, then the high half (pages [B, end), open-ended so that no page is missed when the table
+# grew after B was measured). The order matters: validation keeps the FIRST row of a repeated
+# case_id. (One plain query on a table bigger than a quarter of shared_buffers may start its
+# sequential scan mid-table, where an earlier scan left off: synchronize_seqscans. The first
+# connection turns that off for its session, so that every table read through it, and the one
+# query it falls back to, are in physical order too.) Anything that goes wrong falls back to
+# the one query.
+
+PG_SPLIT_MIN_BYTES = 32 * 1024 * 1024
+"""Smallest `cases` heap read in two halves: pg_relation_size, the main fork (exact and current,
+unlike `reltuples`: -1 before the first VACUUM/ANALYZE, an estimate after). read_sql of `cases`
+alone on an idle 2-core machine, local server, medians of 9 alternating runs, one query -> two
+halves: 4.7 MB (25k cases) 93 -> 97 ms, 9 MB 131 -> 127, 18 MB 214 -> 196, 37 MB (200k) 364 ->
+324, 73 MB 667 -> 577, 191 MB (1M) 1583 -> 1353 ms. From 32 MB the gain is 10% or more and
+tens of ms, worth a second server connection; below, a few ms. (With both cores busy the halves
+gain nothing.) Tests lower it."""
+
+PG_SPLIT_MIN_SERVER = 140000  # TID Range Scan (`ctid >= ... AND ctid < ...`) exists since PostgreSQL 14
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
+
+
+def _pg_split_blocks(conn, cfg: SourceConfig, scope: Scope | None) -> int | None:
+    """The page count of the `cases` table when it is worth reading in two halves (a plain
+    table, relkind 'r', of at least PG_SPLIT_MIN_BYTES on PostgreSQL >= 14), else None. A scope
+    of given cases reads a few rows by id: one query."""
+    from sqlalchemy import text
+
+    if scope is not None and scope.case_ids:
+        return None
+    name = cfg.table_name("cases")
+    sql = text(
+        "SELECT c.relkind::text, pg_relation_size(c.oid), current_setting('block_size')::int, "
+        "current_setting('server_version_num')::int FROM pg_class c WHERE c.oid = to_regclass("
+        + ("quote_ident(:schema) || '.' || " if cfg.db_schema else "")
+        + "quote_ident(:name))"
+    )
+    params = {"name": name, **({"schema": cfg.db_schema} if cfg.db_schema else {})}
+    try:
+        row = conn.execute(sql, params).one_or_none()
+    except Exception:  # a server that speaks the protocol but lacks these functions: one query
+        conn.rollback()  # nothing read yet; the next statement begins a fresh transaction
+        return None
+    if row is None:
+        return None
+    relkind, size, block, version = row
+    if relkind != "r" or version < PG_SPLIT_MIN_SERVER or size < PG_SPLIT_MIN_BYTES or not block:
+        return None
+    blocks = size // block
+    return blocks if blocks >= 2 else None
+
+
+def _pg_exec(conn, sql: str) -> list[tuple]:
+    """Run a statement on an ADBC connection; its rows (a control statement: not ``_fetch_adbc``,
+    which benchmarks/profile_load.py times as a table read)."""
+    cur = conn.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall() if cur.description else []
+    finally:
+        cur.close()
+
+
+def _pg_end(conn) -> None:
+    """Roll back a connection's explicit transaction and close it (closing alone would roll back
+    too; the explicit ROLLBACK ends the transaction even if closing fails)."""
+    try:
+        _pg_exec(conn, "ROLLBACK")
+    except Exception:
+        pass
+    finally:
+        conn.close()
+
+
+class _PgSplit:
+    """What reading `cases` in two halves needs: the first ADBC connection, in a REPEATABLE READ
+    READ ONLY transaction whose snapshot is exported and which stays open for the whole read
+    (every table comes from that snapshot), and a second connection, opened in the background
+    meanwhile (an ADBC connection takes ~40 ms to open: the driver loads the type catalogue)."""
+
+    def __init__(self, cfg: SourceConfig, blocks: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.blocks = blocks
+        self.first = self.snapshot = None
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsdash-pg-connect")
+        self._pending = pool.submit(adbc_connect, cfg, autocommit=True)
+        pool.shutdown(wait=False)
+        conn = adbc_connect(cfg, autocommit=True)
+        if conn is None:
+            return
+        try:  # every scan on this connection from page 0 (see above); a nicety, not a condition
+            _pg_exec(conn, "SET synchronize_seqscans = off")
+        except Exception:
+            pass
+        try:
+            # autocommit: the driver sends no BEGIN of its own, so this one is the transaction's
+            # first statement and sets its isolation level
+            _pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            snapshot = str(_pg_exec(conn, "SELECT pg_export_snapshot()")[0][0])
+            if not _SNAPSHOT_ID.fullmatch(snapshot):
+                raise ValueError(f"unexpected snapshot id {snapshot!r}")
+        except Exception:
+            _pg_end(conn)
+            return
+        self.first, self.snapshot = conn, snapshot
+
+    def second(self):
+        """The second connection, in a REPEATABLE READ READ ONLY transaction that sees exactly
+        the first one's snapshot; None when it cannot be had (asked for once)."""
+        pending, self._pending = self._pending, None
+        conn = _connection_of(pending)
+        if conn is None or self.snapshot is None:
+            return None
+        try:
+            _pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            _pg_exec(conn, f"SET TRANSACTION SNAPSHOT '{self.snapshot}'")
+            return conn
+        except Exception:
+            _pg_end(conn)
+            return None
+
+    def close(self) -> None:
+        conn = _connection_of(self._pending)
+        if conn is not None:
+            conn.close()
+        if self.first is not None:
+            _pg_end(self.first)
+
+
+def _connection_of(pending):
+    """The connection a background ``adbc_connect`` opened (waiting for it), or None."""
+    if pending is None:
+        return None
+    try:
+        return pending.result()
+    except Exception:
+        return None
+
+
+def _pg_read_halves(split: _PgSplit, query, bind) -> pl.DataFrame | None:
+    """``query`` read as two TID-range halves on the split's two connections, in two threads
+    (ADBC releases the GIL while it reads), concatenated low half first; None when anything
+    fails (the caller then runs the one query on the first connection).
+
+    ``bind(query) -> (sql, params)``. The first connection's half runs under a savepoint, so
+    that a failure leaves its transaction (and snapshot) usable for the one query and the
+    tables after it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    half = split.blocks // 2
+    try:
+        low = bind(query.where(text(f"ctid >= '(0,0)'::tid AND ctid < '({half},0)'::tid")))
+        high = bind(query.where(text(f"ctid >= '({half},0)'::tid")))
+    except Exception:
+        return None
+    first, second = split.first, split.second()
+    if second is None:
+        return None
+    try:
+        try:
+            _pg_exec(first, "SAVEPOINT tsdash_halves")
+        except Exception:
+            return None
+        try:
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tsdash-pg-half") as pool:
+                parts = [pool.submit(_fetch_adbc, c, *sp) for c, sp in ((first, low), (second, high))]
+                # leaving the block waits for both halves, even when one raised: after it,
+                # neither connection is in use by a thread
+            a, b = (p.result() for p in parts)
+            if a.schema != b.schema:
+                # one query has one schema; a relaxed concat would cast to a supertype that
+                # the one query would not have given
+                raise TypeError("the halves' schemas differ")
+            frame = pl.concat([a, b], how="vertical")  # low half first: physical order
+            _pg_exec(first, "RELEASE SAVEPOINT tsdash_halves")
+            return frame
+        except Exception:
+            try:
+                _pg_exec(first, "ROLLBACK TO SAVEPOINT tsdash_halves")
+            except Exception:
+                pass  # a broken connection: the one query fails too and falls back to SQLAlchemy
+            return None
+    finally:
+        _pg_end(second)
+
+
 def read_sql(
     cfg: SourceConfig, engine=None, scope: Scope | None = None, tables: Iterable[str] | None = None
 ) -> dict[str, RawTable]:
@@ -383,6 +579,7 @@ def read_sql(
     engine = engine or make_engine(cfg)
     out: dict[str, RawTable] = {}
     adbc = None
+    split: _PgSplit | None = None
     try:
         with engine.connect() as conn:
             insp = inspect(conn)
@@ -390,8 +587,19 @@ def read_sql(
                 insp.get_view_names(schema=cfg.db_schema)
             )
             is_sqlite = conn.dialect.name == "sqlite"
-            adbc = adbc_connect(cfg)
             backend = conn.dialect.name
+            # a big PostgreSQL cases table: read in two halves, every table from one snapshot
+            # held by the first connection for the whole read (see _pg_read_halves)
+            if backend == "postgresql" and "cases" in _wanted(tables) and cfg.table_name("cases") in names:
+                blocks = _pg_split_blocks(conn, cfg, scope)
+                if blocks is not None:
+                    split = _PgSplit(cfg, blocks)
+                    adbc = split.first
+                    if adbc is None:  # no snapshot to be had: the one query, as for a small table
+                        split.close()
+                        split = None
+            if adbc is None:
+                adbc = adbc_connect(cfg)
             cases_t = None
             qa_name = cfg.table_name("qa_reviews")
             need_qa = qa_name in names and scope is not None and not scope.is_all
@@ -424,12 +632,18 @@ def read_sql(
                         query = query.where(*conds)
                 frame = None
                 if adbc is not None:
-                    try:
-                        bound = _bound_client_side(conn, query) if backend == "postgresql" else None
-                        sql, params = (bound, ()) if bound else compile_for_adbc(query, backend)
-                        frame = _fetch_adbc(adbc, sql, params)
-                    except Exception:  # e.g. SQLite column mixing types: read it row-wise below
-                        frame = None
+
+                    def bind(q):
+                        bound = _bound_client_side(conn, q) if backend == "postgresql" else None
+                        return (bound, ()) if bound else compile_for_adbc(q, backend)
+
+                    if table == "cases" and split is not None:
+                        frame = _pg_read_halves(split, query, bind)
+                    if frame is None:
+                        try:
+                            frame = _fetch_adbc(adbc, *bind(query))
+                        except Exception:  # e.g. SQLite column mixing types: read it row-wise below
+                            frame = None
                 if frame is None:
                     frame = pl.read_database(query, conn, infer_schema_length=None)
                 if is_sqlite:
@@ -441,7 +655,9 @@ def read_sql(
     except SQLAlchemyError as exc:
         raise SourceError(_friendly_db_error(cfg, exc)) from None
     finally:
-        if adbc is not None:
+        if split is not None:
+            split.close()  # ends the snapshot's transaction and closes its connection (adbc)
+        elif adbc is not None:
             adbc.close()
     return out
 
