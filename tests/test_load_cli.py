@@ -138,3 +138,23 @@ def test_a_queue_with_only_older_cases_is_named_as_outside_the_cases_read(tmp_pa
     # without pushdown the queue is known (all of it is read) and the table prints
     out, err = io.StringIO(), io.StringIO()
     assert mcli.run(args, loader, settings, stdout=out, stderr=err, pushdown=False) == 0
+
+
+def test_the_shell_command_from_parquet_imports_no_pyarrow_streamlit_or_plotly(source):
+    """The CLI's start-up stays lean (docs/PERFORMANCE.md): Polars reads the Parquet files, so
+    PyArrow (and the NumPy it brings, ~80 ms) is not imported; nor are Streamlit and Plotly."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tsdash.cli import main\n"
+        f"rc = main(['metrics', 'flow', '--source', {source.source.location!r}, *{WINDOW!r}])\n"
+        "assert rc == 0, rc\n"
+        "print(sorted(m for m in ('pyarrow', 'numpy', 'streamlit', 'plotly') if m in sys.modules), file=sys.stderr)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 1 + 21, lines[:3]  # a header and the window's 21 days
+    assert res.stderr.strip().splitlines()[-1] == "[]"
