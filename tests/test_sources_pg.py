@@ -81,6 +81,31 @@ def test_postgres_connections_are_read_only(pg_schema):
         assert c.execute(text(f'SELECT count(*) FROM "{schema}".cases')).scalar() == 3
 
 
+def test_postgres_sessions_read_in_physical_order(pg_schema):
+    """Every connection tsdash opens turns synchronized scans off (a scan of a big table would
+    otherwise start mid-table and change which row of a repeated id is kept first), and keeps
+    its read-only, UTC and timeout settings."""
+    url, schema = pg_schema
+    cfg = SourceConfig(location=url, db_schema=schema, statement_timeout_s=7)
+    with make_engine(cfg).connect() as c:
+        got = [
+            c.execute(text(f"SHOW {k}")).scalar()
+            for k in ("synchronize_seqscans", "TimeZone", "statement_timeout")
+        ]
+        assert got == ["off", "UTC", "7s"]
+    conn = adbc_connect(cfg)
+    assert conn is not None
+    cur = conn.cursor()
+    try:
+        cur.execute(
+            "SELECT current_setting('synchronize_seqscans'), current_setting('default_transaction_read_only')"
+        )
+        assert cur.fetchall() == [("off", "on")]
+    finally:
+        cur.close()
+        conn.close()
+
+
 def test_postgres_data_version_changes_with_data(pg_schema):
     url, schema = pg_schema
     s = Settings(source=SourceConfig(location=url, db_schema=schema))
