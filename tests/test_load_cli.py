@@ -158,3 +158,71 @@ def test_the_shell_command_from_parquet_imports_no_pyarrow_streamlit_or_plotly(s
     lines = res.stdout.strip().splitlines()
     assert len(lines) == 1 + 21, lines[:3]  # a header and the window's 21 days
     assert res.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_quality_without_case_dimensions_reads_only_the_reviewed_cases(source, full):
+    """quality by agent and week reads of the cases only those reviewed in the scope (the
+    reviews' checks see them; the numbers need nothing else of the cases), and prints what a
+    load of every case prints; with a queue (a case dimension) it reads the cases by time."""
+    f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+    scope, tables = mcli.load_plan("quality", f, case_dims=False)
+    assert scope.reviewed_cases_only and tables == ("cases", "agents", "qa_reviews")
+    ds = load_dataset(source, scope, tables)
+    reviewed = ds.qa_reviews["case_id"].unique()
+    assert ds.cases.height == reviewed.len() > 0
+    assert set(ds.cases["case_id"]) == set(reviewed)
+    by_time = load_dataset(source, mcli.load_plan("quality", f)[0], tables)
+    assert ds.cases.height < 0.25 * by_time.cases.height
+    assert ds.qa_reviews.equals(by_time.qa_reviews)
+    assert [i for i in ds.report.issues if i.rule == "unknown_case"] == []
+
+    seen = {}
+
+    def scoped(src, tz, scope, tables):
+        seen["scope"] = scope
+        return load_dataset(source, scope, tables)
+
+    for extra, narrowed in (
+        ([], True),
+        (["--by", "team,week"], True),
+        (["--agent", "A03"], True),
+        (["--queue", "payments_fraud"], False),
+        (["--by", "queue"], False),
+    ):
+        argv = ["quality", *WINDOW, *extra]
+        got = _run(source, argv, scoped, pushdown=True)
+        _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
+        assert seen["scope"].reviewed_cases_only is narrowed, extra
+
+
+def test_quality_from_sqlite_reads_only_the_reviewed_cases(source, full, tmp_path):
+    """The same narrowing in SQL (the cases whose id a review in the scope names), same output."""
+    db = tmp_path / "demo.sqlite"
+    generate_to(f"sqlite:///{db}", days=240, agents=10, seed=11, now=NOW)
+    settings = Settings(source=SourceConfig(location=f"sqlite:///{db}"))
+    f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+    scope, tables = mcli.load_plan("quality", f, case_dims=False)
+    ds = load_dataset(settings, scope, tables)
+    assert ds.cases.height == ds.qa_reviews["case_id"].n_unique() > 0
+    argv = ["quality", *WINDOW]
+    got = _run(
+        settings, argv, lambda src, tz, scope, tables: load_dataset(settings, scope, tables), pushdown=True
+    )
+    _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
+
+
+def test_quality_without_a_reviews_table_reads_the_cases_by_time(tmp_path):
+    folder = tmp_path / "noqa"
+    folder.mkdir()
+    pl.DataFrame({"agent_id": ["a1"], "name": ["Ann"], "team": ["T"]}).write_parquet(
+        folder / "agents.parquet"
+    )
+    pl.DataFrame(
+        {"case_id": ["c1"], "created_at": [NOW - dt.timedelta(days=3)], "queue": ["payments_fraud"]}
+    ).write_parquet(folder / "cases.parquet")
+    settings = Settings(source=SourceConfig(location=str(folder)))
+    f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+    scope, tables = mcli.load_plan("quality", f, case_dims=False)
+    ds = load_dataset(settings, scope, tables)
+    assert ds.cases["case_id"].to_list() == ["c1"]
+    assert [i.rule for i in ds.report.issues if i.table == "cases"] == []

@@ -61,16 +61,30 @@ TABLES_READ: dict[str, tuple[str, ...]] = {
     "qa-criteria": (*_CASES, "qa_reviews", "qa_criteria"),
     "throughput": (*_CASES, "shifts"),
 }
+# Reports whose load reads only the reviewed cases when no case dimension is asked for (see
+# load_plan); tests/test_load_cli.py checks their output against a load of every case.
+REVIEWED_CASES_ONLY = frozenset({"quality"})
+_CASE_DIM_OPTIONS = ("queue", "priority", "case_type", "channel")
 
 
-def load_plan(metric: str, f: Filter):
+def load_plan(metric: str, f: Filter, *, case_dims: bool = True):
     """(scope, tables) a load for ``metric`` over ``f`` needs: the rows of the window and of the
     history the app keeps before it (:func:`tsdash.metrics.history.history_scope`: the previous
     period, the trend weeks, 130 days for tenure and pace; every case that exists from then on),
-    and the tables the report reads."""
+    and the tables the report reads.
+
+    ``quality`` without the case's dimensions (``case_dims=False``: no queue, priority, case type
+    or channel to filter or group by) reads of the cases only those reviewed in the scope: its
+    numbers come from the reviews and the agents alone, and the reviewed cases are read (and
+    validated) so that the reviews' checks see them."""
+    import dataclasses
+
     from tsdash.metrics.history import history_scope
 
-    return history_scope(f), TABLES_READ.get(metric)
+    scope = history_scope(f)
+    if metric in REVIEWED_CASES_ONLY and not case_dims:
+        scope = dataclasses.replace(scope, reviewed_cases_only=True)
+    return scope, TABLES_READ.get(metric)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -258,7 +272,10 @@ def run(
 
     try:
         if pushdown:
-            scope, tables = load_plan(metric, Filter(start, end, tz=tz, as_of=as_of))
+            case_dims = any(getattr(args, o, None) for o in _CASE_DIM_OPTIONS) or any(
+                k in _CASE_DIM_OPTIONS for k in (by or ())
+            )
+            scope, tables = load_plan(metric, Filter(start, end, tz=tz, as_of=as_of), case_dims=case_dims)
             ds = ds_loader(args.source, tz, scope, tables)
         else:
             ds = ds_loader(args.source, tz)

@@ -7,6 +7,7 @@ messages. Typing, renaming and the rules live in :mod:`tsdash.validate`.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import re
@@ -116,6 +117,13 @@ def read_folder(
         )
     if not folder.is_dir():
         raise SourceError(f"Source {folder} is a file, not a folder of table files or a database URL.")
+    if (
+        scope is not None
+        and scope.reviewed_cases_only
+        and not ("qa_reviews" in _wanted(tables) and _candidates(folder, cfg.table_name("qa_reviews")))
+    ):
+        # no reviews to tell which cases are reviewed: the cases by time, as for any report
+        scope = dataclasses.replace(scope, reviewed_cases_only=False)
     out: dict[str, RawTable] = {}
     scanned: dict[str, list[tuple[str, bool]]] = {}  # Parquet tables: (source, hive) to scan again
     for table in _wanted(tables):

@@ -48,6 +48,9 @@ class Scope:
     agents: tuple[str, ...] = ()
     # Given, the scope is these cases (whatever their time): their events and QA reviews, no shifts.
     case_ids: tuple[str, ...] = ()
+    # True: of the cases, only those reviewed in [since, until) (a QA report that reads nothing
+    # of the cases but their dimensions and their validity; shifts and events as usual).
+    reviewed_cases_only: bool = False
 
     def __post_init__(self) -> None:
         for b in (self.since, self.until):
@@ -78,6 +81,7 @@ class Scope:
             self.until.isoformat() if self.until else None,
             *self.dimensions().values(),
             self.case_ids,
+            self.reviewed_cases_only,
         )
 
 
@@ -130,7 +134,7 @@ def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool, qa_t=None) -
         qa_key = cfg.source_column("qa_reviews", "case_id")
         if key is not None and qa_conds and qa_key in qa_t.c:
             reviewed = key.in_(select(qa_t.c[qa_key]).where(*qa_conds))
-            conds.append(or_(and_(*time_conds), reviewed))
+            conds.append(reviewed if scope.reviewed_cases_only else or_(and_(*time_conds), reviewed))
         else:
             conds.extend(time_conds)
     for key, name in DIMENSION_COLUMNS.items():
@@ -231,6 +235,13 @@ def frame_filter(
         if table in ("cases", "qa_reviews", "events") and (c := name("case_id")):
             return pl.col(c).cast(pl.String).is_in(ids)
         return pl.lit(False) if table == "shifts" else None  # qa_criteria: cut by review after reading
+    if (
+        table == "cases"
+        and scope.reviewed_cases_only
+        and (scope.since is not None or scope.until is not None)
+    ):
+        # none by time: the reader adds the cases reviewed in the window (read._reviewed_cases)
+        return pl.lit(False)
     if table == "cases":
         created, resolved = name("created_at"), name("resolved_at")
         if scope.until is not None and created:
