@@ -100,7 +100,8 @@ def job_table(spec: dict) -> dict:
         from tsdash.metrics.cli import load_plan
         from tsdash.sources import load_dataset
 
-        scope, tables = load_plan(name, f)
+        # the default table, no case dimension asked for: the plan `tsdash metrics NAME` uses
+        scope, tables = load_plan(name, f, case_dims=False)
         ds = load_dataset(settings, scope, tables)
         t1 = time.perf_counter()
         out = TABLES[name].compute(ds, f, pass_mark=settings.qa_pass_mark)
