@@ -407,9 +407,9 @@ def _bound_client_side(conn, query) -> str | None:
 # first, then the high half (pages [B, end), open-ended so that no page is missed when the table
 # grew after B was measured). The order matters: validation keeps the FIRST row of a repeated
 # case_id. (One plain query on a table bigger than a quarter of shared_buffers may start its
-# sequential scan mid-table, where an earlier scan left off: synchronize_seqscans. The first
-# connection turns that off for its session, so that every table read through it, and the one
-# query it falls back to, are in physical order too.) Anything that goes wrong falls back to
+# sequential scan mid-table, where an earlier scan left off: synchronize_seqscans. Every
+# connection tsdash opens turns that off (_pg_options), so that every table, and the one query
+# the halves fall back to, come in physical order too.) Anything that goes wrong falls back to
 # the one query.
 
 PG_SPLIT_MIN_BYTES = 32 * 1024 * 1024
@@ -495,10 +495,6 @@ class _PgSplit:
         conn = adbc_connect(cfg, autocommit=True)
         if conn is None:
             return
-        try:  # every scan on this connection from page 0 (see above); a nicety, not a condition
-            _pg_exec(conn, "SET synchronize_seqscans = off")
-        except Exception:
-            pass
         try:
             # autocommit: the driver sends no BEGIN of its own, so this one is the transaction's
             # first statement and sets its isolation level
