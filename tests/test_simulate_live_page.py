@@ -6,8 +6,11 @@ exactly the engine's number, which moved by exactly what the simulator wrote."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import signal
 import sqlite3
-import threading
+import subprocess
+import sys
 import time
 
 import pytest
@@ -17,7 +20,6 @@ from tests.conftest import ROOT
 from tsdash import metrics as m
 from tsdash.config import load_settings
 from tsdash.demo import generate_to
-from tsdash.simulate import run
 from tsdash.sources import load_dataset
 
 PAGE = str(ROOT / "pages" / "1_Live_workload.py")
@@ -70,17 +72,13 @@ def test_open_count_moves_on_the_live_page_while_the_simulator_runs(live_db):
     open0 = refresh(at)
     assert open0 > 0
 
-    stop = threading.Event()
-    result: dict = {}
-
-    def simulate():
-        try:
-            result["summary"] = run(live_db, rate=600, seed=21, stop_event=stop, tick_s=0.2)
-        except BaseException as exc:  # surfaced below
-            result["error"] = exc
-
-    th = threading.Thread(target=simulate)
-    th.start()
+    # the simulator in its own process, as `make simulate` runs it: the page reads rows through
+    # the ADBC driver's own copy of SQLite, and two copies of SQLite in one process drop each
+    # other's POSIX locks (see test_simulate.test_run_with_readers_polling_the_database)
+    path = live_db.removeprefix("sqlite:///")
+    cmd = [sys.executable, "-m", "tsdash.cli", "simulate", "--source", path]
+    cmd += ["--rate", "600", "--seed", "21", "--tick", "200ms"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     shown = []
     versions = [at.session_state["live_snapshot"].version]
     rows = case_rows(live_db)
@@ -93,11 +91,13 @@ def test_open_count_moves_on_the_live_page_while_the_simulator_runs(live_db):
             # what the page shows is the engine's number on the data it just read
             assert shown[-1] == int(m.backlog_now(snap.ds, snap.f, ())["open"][0])
     finally:
-        stop.set()
-        th.join(timeout=60)
-    assert "error" not in result, result.get("error")
-    summary = result["summary"]
-    assert summary.created > 10
+        proc.send_signal(signal.SIGTERM)  # stops cleanly: the tick in progress is finished
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    done = re.search(r"stopped: (\d+) cases created, \d+ assigned, (\d+) resolved", out)
+    assert done, out
+    created, resolved = int(done.group(1)), int(done.group(2))
+    assert created > 10
 
     # every refresh read the new data (a new version each time), and the open count moved; two
     # neighbouring counts may be equal by chance (10 created and 10 resolved between them: CI
@@ -113,4 +113,4 @@ def test_open_count_moves_on_the_live_page_while_the_simulator_runs(live_db):
     snap = at.session_state["live_snapshot"]
     engine = int(m.backlog_now(load_dataset(load_settings()), snap.f, ())["open"][0])
     assert final == engine
-    assert final - open0 == summary.created - summary.resolved
+    assert final - open0 == created - resolved
