@@ -76,20 +76,13 @@ def row_groups(tmp_path_factory) -> Path:
     return tmp_path
 
 
-def test_scoped_scan_hands_over_misaligned_chunks(row_groups):
-    """The condition this fix is for, checked so that the test below keeps meaning something: the
-    predicate's column comes back in other chunks than the rest."""
-    since = T0 + dt.timedelta(days=10)
-    frame = pl.scan_parquet(row_groups / "cases.parquet").filter(pl.col("created_at") >= since).collect()
-    layouts = {tuple(len(c) for c in frame.get_column(n).get_chunks()) for n in frame.columns}
-    if len(layouts) == 1:
-        pytest.skip("this Polars version returns aligned chunks from a filtered scan")
-    assert len(layouts) > 1
-
-
 def test_align_chunks_gives_one_layout_and_keeps_rows(row_groups):
     since = T0 + dt.timedelta(days=10)
     frame = pl.scan_parquet(row_groups / "cases.parquet").filter(pl.col("created_at") >= since).collect()
+    # the condition the fix is for: the predicate's column comes back in other chunks than the
+    # rest (if a Polars upgrade ends this, _align_chunks may be removable: measure, then decide)
+    before = {tuple(len(c) for c in frame.get_column(n).get_chunks()) for n in frame.columns}
+    assert len(before) > 1, "a filtered scan now returns aligned chunks"
     expected = frame.rechunk()
     raw = RawTable("cases", "cases.parquet", frame)
     _align_chunks(raw)
