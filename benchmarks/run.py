@@ -259,6 +259,7 @@ def _wall(cmd: list[str]) -> tuple[float, str]:
 def bench_cli(n: int, reps: int, results: dict) -> None:
     folder = D.parquet_dir(n, log=log)
     tsdash_bin = str(Path(PY).parent / "tsdash")
+    _compile_bytecode()
     log(f"\n## Whole process from the shell, {D.label(n)} cases ({reps} interleaved runs)")
     times: dict = {e: {t: [] for t in C.SIX} for e in ("tsdash", "pandas")}
     same = {}
@@ -288,6 +289,17 @@ def bench_cli(n: int, reps: int, results: dict) -> None:
         "imports": imports,
         "text": text,
     }
+
+
+def _compile_bytecode() -> None:
+    """Write tsdash's bytecode before timing whole processes, as an installed package has it.
+
+    pip compiles a package's modules when it installs them (pandas, Polars and PyArrow arrive
+    with their ``.pyc`` files), but tsdash is installed editable: its modules are compiled on
+    first import and cached in ``__pycache__`` -- unless ``PYTHONDONTWRITEBYTECODE`` is set, as
+    it is on some machines (this one), where every ``tsdash`` process compiled its ~20 modules
+    again: 33-41 ms of a ~450 ms run. ``make install`` compiles them too."""
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "src" / "tsdash")], check=True)
 
 
 def _csv_equal(a: str, b: str) -> bool:
