@@ -8,7 +8,16 @@ import math
 import polars as pl
 import pytest
 
-from tsdash.metrics.stats import median_interval, t_quantile_975, week_over_week, wilson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tsdash.metrics.stats import (
+    median_interval,
+    median_with_interval,
+    t_quantile_975,
+    week_over_week,
+    wilson,
+)
 
 
 def _t_cdf(x: float, v: int, n: int = 4000) -> float:
@@ -54,6 +63,41 @@ def test_median_interval():
     # n = 100: half = 9.8; j = floor(40.2) = 40; k = ceil(60.8) = 61
     assert median_interval(pl.Series([float(i) for i in range(1, 101)])) == (40.0, 61.0)
     assert median_interval(pl.Series([1.0, 2.0, 3.0])) == (None, None)
+
+
+def test_median_with_interval_by_hand():
+    # n = 10 (even): the median is the mean of the 5th and 6th smallest, (5 + 6) / 2 = 5.5
+    assert median_with_interval(pl.Series([float(i) for i in range(10, 0, -1)])) == (5.5, 1.0, 10.0)
+    # n = 7 (odd), shuffled, with a null dropped: the 4th smallest is 40;
+    # half = 1.96 * sqrt(7) / 2 = 2.593; j = max(1, floor(3.5 - 2.593)) = 1; k = min(7, ceil(7.093)) = 7
+    s = pl.Series([70.0, 10.0, None, 40.0, 20.0, 60.0, 30.0, 50.0])
+    assert median_with_interval(s) == (40.0, 10.0, 70.0)
+    # under 6 values: the median, no interval; no values: nothing
+    assert median_with_interval(pl.Series([3.0, 1.0, 2.0])) == (2.0, None, None)
+    assert median_with_interval(pl.Series([None], dtype=pl.Float64)) == (None, None, None)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=64)),
+        max_size=60,
+    )
+)
+def test_median_with_interval_matches_sort(values):
+    """The median equals Series.median to the last bit; the bounds are the j-th and k-th
+    smallest of the sorted values (the definition in median_interval's docstring)."""
+    s = pl.Series(values, dtype=pl.Float64)
+    med, lo, hi = median_with_interval(s)
+    assert med == s.median()
+    assert (lo, hi) == median_interval(s)
+    v = sorted(x for x in values if x is not None)
+    n = len(v)
+    if n < 6:
+        assert (lo, hi) == (None, None)
+    else:
+        half = 1.959963984540054 * math.sqrt(n) / 2
+        j, k = max(1, math.floor(n / 2 - half)), min(n, math.ceil(1 + n / 2 + half))
+        assert (lo, hi) == (v[j - 1], v[k - 1])
 
 
 W0 = dt.date(2026, 1, 5)  # a Monday

@@ -122,13 +122,12 @@ def _values(v: View, results: list[pl.DataFrame]) -> dict[str, tuple[Any, Any, A
     c, r, frt, aht, qa = results
     n_created, n_esc = c.row(0)
     n_resolved, n_within = r.row(0)
-    frt = frt["value_s"]
-    frt_lo, frt_hi = stats.median_interval(frt)
+    frt_median, frt_lo, frt_hi = stats.median_with_interval(frt["value_s"])
     return {
         "created_per_day": (n_created / days if days else None, n_created, None, None),
         "resolved_per_day": (n_resolved / days if days else None, n_resolved, None, None),
         "aht": _mean_row(aht.row(0, named=True)),
-        "first_response": (frt.median() if frt.len() else None, frt.len(), frt_lo, frt_hi),
+        "first_response": (frt_median, frt.height, frt_lo, frt_hi),
         "sla_attainment": _rate_row(n_resolved, n_within),
         "qa_mean": _mean_row(qa.row(0, named=True), hi=100.0),
         "escalation_rate": _rate_row(n_created, n_esc),

@@ -125,18 +125,34 @@ def median_interval(values: pl.Series) -> tuple[float | None, float | None]:
     ``j = floor(n/2 - 1.96·sqrt(n)/2)`` and ``k = ceil(1 + n/2 + 1.96·sqrt(n)/2)`` (1-based),
     clipped to [1, n]. Null for fewer than 6 values (the interval would be the whole range).
     """
+    _, lo, hi = median_with_interval(values)
+    return lo, hi
+
+
+def median_with_interval(values: pl.Series) -> tuple[float | None, float | None, float | None]:
+    """``(median, low, high)``: the median as ``Series.median`` gives it and its
+    :func:`median_interval`, from one selection pass over the values (no sort).
+
+    >>> median_with_interval(pl.Series([float(i) for i in range(1, 11)]))
+    (5.5, 1.0, 10.0)
+    """
     v = values.drop_nulls()
     n = v.len()
+    if n == 0:
+        return None, None, None
     if n < 6:
-        return None, None
+        return v.median(), None, None
     half = Z95 * math.sqrt(n) / 2
     j = max(1, math.floor(n / 2 - half))
     k = min(n, math.ceil(1 + n / 2 + half))
+    mid = ((n - 1) // 2, n // 2)  # 0-based: the middle value, or the two middle values
     import numpy as np  # here: the CLI's start-up does not need numpy
 
-    # the j-th and k-th smallest by selection (linear time) instead of a full sort
-    part = np.partition(v.cast(pl.Float64).to_numpy(), [j - 1, k - 1])
-    return float(part[j - 1]), float(part[k - 1])
+    # the j-th, middle and k-th smallest by selection (linear time) instead of a full sort
+    part = np.partition(v.cast(pl.Float64).to_numpy(), sorted({j - 1, *mid, k - 1}))
+    # the two middle values' mean with Polars' own arithmetic, so the value equals Series.median
+    median = pl.Series([part[mid[0]], part[mid[1]]], dtype=pl.Float64).median()
+    return median, float(part[j - 1]), float(part[k - 1])
 
 
 def week_over_week(
