@@ -60,6 +60,24 @@ def test_kpis(ds):
     assert k["aht"].description == DEFINITIONS["aht"].description
 
 
+def test_kpis_subset_is_the_full_sets_tiles(ds):
+    # a page asking for some tiles gets exactly those, each as in the full set (values by hand
+    # in test_kpis); the queries of the others are not run
+    full = kpis(ds, F)
+    k = kpis(ds, F, keys=("aht",))
+    assert list(k) == ["aht"] and k["aht"] == full["aht"]
+    assert k["aht"].value == pytest.approx(9200 / 6) and k["aht"].n == 6
+    k = kpis(ds, F, keys=("resolved_per_day", "open_backlog", "created_per_day"))
+    assert list(k) == ["open_backlog", "created_per_day", "resolved_per_day"]  # KPI_KEYS' order
+    assert (k["open_backlog"].value, k["open_backlog"].previous) == (5, 4)
+    assert all(k[key] == full[key] for key in k)
+    for key in KPI_KEYS:
+        assert kpis(ds, F, keys=(key,)) == {key: full[key]}
+    assert kpis(ds, F, keys=()) == {}
+    with pytest.raises(MetricError, match="unknown KPI 'nope'"):
+        kpis(ds, F, keys=("aht", "nope"))
+
+
 def test_elapsed_days_counts_the_running_day_by_its_fraction():
     f = Filter(
         dt.date(2026, 3, 28),

@@ -101,64 +101,97 @@ def _rate_row(n: int, x: int) -> tuple[float | None, int, float | None, float | 
     return x / n, int(n), lo, hi
 
 
-def _queries(v: View) -> list[pl.LazyFrame]:
-    """The period's five tile queries (created, resolved, first response, AHT, QA)."""
-    created, resolved = t.pop_created(v), t.pop_resolved(v)
-    return [
-        created.select(pl.len().alias("n"), pl.col("escalated").fill_null(False).sum().alias("x")),
-        resolved.select(
+# The tile queries of one period, and the KPIs each one serves.
+_QUERY_KPIS: dict[str, tuple[str, ...]] = {
+    "created": ("created_per_day", "escalation_rate"),
+    "resolved": ("resolved_per_day", "sla_attainment"),
+    "first_response": ("first_response",),
+    "aht": ("aht",),
+    "qa": ("qa_mean",),
+}
+
+
+def _queries(v: View, names: Sequence[str]) -> list[pl.LazyFrame]:
+    """The period's tile queries ``names`` (keys of ``_QUERY_KPIS``), in that order."""
+    q = {
+        "created": lambda: t.pop_created(v).select(
+            pl.len().alias("n"), pl.col("escalated").fill_null(False).sum().alias("x")
+        ),
+        "resolved": lambda: t.pop_resolved(v).select(
             pl.len().alias("n"),
             (pl.col("resolved_at") <= pl.col("due_at")).fill_null(False).sum().alias("x"),
         ),
-        t.pop_first_response(v).select("value_s"),
-        _mean_parts(t.pop_handled(v), "handle_seconds"),
-        _mean_parts(t.pop_reviews(v), "score"),
-    ]
-
-
-def _values(v: View, results: list[pl.DataFrame]) -> dict[str, tuple[Any, Any, Any, Any]]:
-    """The period's tile values from the results of :func:`_queries`."""
-    days = elapsed_days(v.f)
-    c, r, frt, aht, qa = results
-    n_created, n_esc = c.row(0)
-    n_resolved, n_within = r.row(0)
-    frt_median, frt_lo, frt_hi = stats.median_with_interval(frt["value_s"])
-    return {
-        "created_per_day": (n_created / days if days else None, n_created, None, None),
-        "resolved_per_day": (n_resolved / days if days else None, n_resolved, None, None),
-        "aht": _mean_row(aht.row(0, named=True)),
-        "first_response": (frt_median, frt.height, frt_lo, frt_hi),
-        "sla_attainment": _rate_row(n_resolved, n_within),
-        "qa_mean": _mean_row(qa.row(0, named=True), hi=100.0),
-        "escalation_rate": _rate_row(n_created, n_esc),
+        "first_response": lambda: t.pop_first_response(v).select("value_s"),
+        "aht": lambda: _mean_parts(t.pop_handled(v), "handle_seconds"),
+        "qa": lambda: _mean_parts(t.pop_reviews(v), "score"),
     }
+    return [q[name]() for name in names]
 
 
-def kpis(ds: Dataset, f: Filter, *, pass_mark: float = t.DEFAULT_PASS_MARK) -> dict[str, KPI]:
+def _values(v: View, results: dict[str, pl.DataFrame]) -> dict[str, tuple[Any, Any, Any, Any]]:
+    """The period's tile values from the collected :func:`_queries` (by query name)."""
+    out: dict[str, tuple[Any, Any, Any, Any]] = {}
+    days = elapsed_days(v.f)
+    if "created" in results:
+        n_created, n_esc = results["created"].row(0)
+        out["created_per_day"] = (n_created / days if days else None, n_created, None, None)
+        out["escalation_rate"] = _rate_row(n_created, n_esc)
+    if "resolved" in results:
+        n_resolved, n_within = results["resolved"].row(0)
+        out["resolved_per_day"] = (n_resolved / days if days else None, n_resolved, None, None)
+        out["sla_attainment"] = _rate_row(n_resolved, n_within)
+    if "first_response" in results:
+        frt = results["first_response"]
+        frt_median, frt_lo, frt_hi = stats.median_with_interval(frt["value_s"])
+        out["first_response"] = (frt_median, frt.height, frt_lo, frt_hi)
+    if "aht" in results:
+        out["aht"] = _mean_row(results["aht"].row(0, named=True))
+    if "qa" in results:
+        out["qa_mean"] = _mean_row(results["qa"].row(0, named=True), hi=100.0)
+    return out
+
+
+def kpis(
+    ds: Dataset,
+    f: Filter,
+    *,
+    pass_mark: float = t.DEFAULT_PASS_MARK,
+    keys: Sequence[str] | None = None,
+) -> dict[str, KPI]:
     """The Overview tiles, keyed by :data:`KPI_KEYS` (also keys of ``DEFINITIONS``).
 
     ``n`` is the count behind each value (cases created/resolved for the per-day rates, cases with a
     handle time for AHT, ...); ``ci_low``/``ci_high`` a 95 % interval where one is defined (t for
     means, Wilson for shares, order statistics for the median first response).
+
+    ``keys`` (a subset of :data:`KPI_KEYS`, default all) computes only those tiles, each exactly
+    as in the full set: a page that shows one tile does not pay for the eight.
     """
+    wanted = KPI_KEYS if keys is None else tuple(k for k in KPI_KEYS if k in set(keys))
+    unknown = set(keys or ()) - set(KPI_KEYS)
+    if unknown:
+        raise MetricError(f"unknown KPI {sorted(unknown)[0]!r}; KPIs: {', '.join(KPI_KEYS)}")
     f = pin(f)
     v, vp = view(ds, f), view(ds, f.previous())
-    # both periods' tiles and the two backlog counts in one collect_all: one pass over the data
-    # where the plans share it, in parallel otherwise
-    results = pl.collect_all(
-        [
-            *_queries(v),
-            *_queries(vp),
+    names = [q for q, served in _QUERY_KPIS.items() if set(served) & set(wanted)]
+    queries = [*_queries(v, names), *_queries(vp, names)]
+    if "open_backlog" in wanted:
+        queries += [
             t.pop_open(v).select(pl.len()),
             t.pop_open_at(v, v.as_of - dt.timedelta(days=f.days)).select(pl.len()),
         ]
-    )
-    cur, prev = _values(v, results[0:5]), _values(vp, results[5:10])
-    open_now, open_before = int(results[10].item()), int(results[11].item())
-    cur["open_backlog"] = (open_now, None, None, None)
-    prev["open_backlog"] = (open_before, None, None, None)
+    # both periods' tiles and the two backlog counts in one collect_all: one pass over the data
+    # where the plans share it, in parallel otherwise
+    results = pl.collect_all(queries)
+    k = len(names)
+    cur = _values(v, dict(zip(names, results[:k], strict=True)))
+    prev = _values(vp, dict(zip(names, results[k : 2 * k], strict=True)))
+    if "open_backlog" in wanted:
+        open_now, open_before = int(results[2 * k].item()), int(results[2 * k + 1].item())
+        cur["open_backlog"] = (open_now, None, None, None)
+        prev["open_backlog"] = (open_before, None, None, None)
     out = {}
-    for key in KPI_KEYS:
+    for key in wanted:
         d = DEFINITIONS[key]
         value, n, lo, hi = cur[key]
         out[key] = KPI(key, d.label, d.unit, d.direction, value, n, lo, hi, prev[key][0])

@@ -539,7 +539,7 @@ def backlog_data(ds, f, grain: str) -> dict[str, Any]:
         "heat": fx.arrivals(ds, f),
         "hours": fx.hours_observed(f),
         "clear": fx.time_to_clear(ds, f),
-        "kpis": m.kpis(ds, f),
+        "kpis": m.kpis(ds, f, keys=("open_backlog", "created_per_day", "resolved_per_day")),
         "partial": partial_periods(f, grain),
         "trends": {},
     }
@@ -1221,7 +1221,7 @@ def handle_data(ds, f, grain: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "x": x,
         "total": m.handle_time(ds, f, ()),
-        "kpis": m.kpis(ds, f),
+        "kpis": m.kpis(ds, f, keys=("aht",)),
         "overall": m.handle_time(ds, f, (x,)),
         "by_queue": m.handle_time(ds, f, (x, "queue")),
         "hist": fx.handle_histogram(ds, f),
