@@ -269,3 +269,50 @@ def test_as_of_equals_data_as_it_was(cases, win, tz, as_of):
         "workload",
     ):
         assert TABLES[name].compute(full, f).equals(TABLES[name].compute(then, f)), name
+
+
+SUBSET_TABLES = [name for name, td in TABLES.items() if td.computes_subset]
+
+
+def test_the_duration_tables_compute_subsets():
+    # the four duration tables; the flag must not be on a table whose fn ignores ``values``
+    assert SUBSET_TABLES == ["handle-time", "first-response", "resolution-time", "escalation-turnaround"]
+    import pytest
+
+    from tsdash.metrics import MetricError
+    from tsdash.metrics.example import EXAMPLE_FILTER, example_dataset
+
+    ds = example_dataset()
+    # AHT over 600 900 1500 1200 3000 2000 = 9200 / 6 (tests/metrics/test_metrics_overview.py)
+    got = handle_time(ds, EXAMPLE_FILTER, (), values=("aht_s",))
+    assert got.columns == ["cases", "aht_s"] and got.row(0) == (6, 9200 / 6)
+    with pytest.raises(MetricError, match="handle-time has no column 'mean_s'"):
+        handle_time(ds, EXAMPLE_FILTER, (), values=("mean_s",))
+    # a table without the subset computes all its columns
+    assert TABLES["sla"].compute(ds, EXAMPLE_FILTER, values=("resolved",)).equals(sla(ds, EXAMPLE_FILTER))
+
+
+@SETTINGS
+@given(ds=datasets, win=windows(), tz=zones, as_of=as_ofs, detail=st.booleans(), pick=st.data())
+def test_a_value_subset_equals_those_columns_of_the_whole_table(ds, win, tz, as_of, detail, pick):
+    """``values=`` computes fewer columns, never other numbers: the count and the asked-for
+    columns (with the mean and its interval under ``detail``) equal the whole table's."""
+    from tsdash.metrics import trend
+
+    f = Filter(win[0], win[1], tz=tz, as_of=as_of)
+    name = pick.draw(st.sampled_from(SUBSET_TABLES))
+    td = TABLES[name]
+    count, *measures = td.values
+    values = pick.draw(st.lists(st.sampled_from(measures), min_size=1, max_size=3, unique=True))
+    by = pick.draw(st.sampled_from([(), ("week",), ("queue", "week"), ("agent_id",)]))
+    whole = td.compute(ds, f, by, detail=detail)
+    part = td.compute(ds, f, by, detail=detail, values=values)
+    # under detail the mean and its interval come along (the interval is the mean's)
+    extra = {measures[0], *(c for c in whole.columns if c.endswith(("_ci_low", "_ci_high")))} if detail else set()
+    assert part.columns == [c for c in whole.columns if c in {*by, count, *values, *extra}]
+    assert part.equals(whole.select(part.columns))
+    # a trend of one column alone equals the trend from the whole table
+    metric = {"handle-time": "aht", "first-response": "first_response"}.get(name)
+    if metric is not None:
+        keys = pick.draw(st.sampled_from([(), ("queue",)]))
+        assert trend(ds, f, metric, keys, whole_table=False).equals(trend(ds, f, metric, keys))

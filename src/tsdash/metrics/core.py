@@ -288,7 +288,8 @@ def memo_table(fn: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
     def wrapper(ds: Dataset, f: Filter, by: Sequence[str] | None = None, **kw: Any) -> pl.DataFrame:
         if f.as_of is None:
             return fn(ds, f, by, **kw)
-        key = (fn.__name__, f, None if by is None else tuple(by), tuple(sorted(kw.items())))
+        args = ((k, tuple(v) if isinstance(v, list) else v) for k, v in kw.items())
+        key = (fn.__name__, f, None if by is None else tuple(by), tuple(sorted(args)))
         memo = derived(ds, "table_memo", lambda _ds: _LRU(TABLE_MEMO_SIZE))
         hit = memo.get(key)
         if hit is None:

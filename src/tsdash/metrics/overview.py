@@ -422,6 +422,7 @@ def trend(
     keys: tuple[str, ...] = (),
     *,
     pass_mark: float = t.DEFAULT_PASS_MARK,
+    whole_table: bool = True,
 ) -> pl.DataFrame:
     """Metric ``key`` (a ``DEFINITIONS`` key) by week over the window, with the change against the
     previous week and XmR control limits over the previous 8 weeks (see
@@ -430,6 +431,11 @@ def trend(
     window have limits too; each window week's ``value`` (and so its change and flag) counts only
     the window's days, like every other table. Columns: ``keys``, week, value, previous, change, mr_bar, change_limit,
     lower, upper, flag, partial (the week is cut by the window or still running at as-of).
+
+    ``whole_table`` (default) computes the metric's whole table, which the other metrics of that
+    table share (one table serves the AHT, median and p90 trends); False computes the metric's
+    column alone where its table can (the AHT by queue without the quantiles by queue): the
+    values are the same either way.
     """
     from tsdash.metrics.stats import LOOKBACK_WEEKS, week_over_week
 
@@ -440,13 +446,14 @@ def trend(
     monday = f.start - dt.timedelta(days=f.start.weekday())
     f = pin(f)
     ext = f.with_(start=monday - dt.timedelta(weeks=LOOKBACK_WEEKS))
-    table = td.compute(ds, ext, (*keys, "week"), detail=m.detail_only, pass_mark=pass_mark)
+    values = None if whole_table else (m.column,)
+    table = td.compute(ds, ext, (*keys, "week"), detail=m.detail_only, pass_mark=pass_mark, values=values)
     wow = week_over_week(table.rename({m.column: "value"}), "value", keys=keys)
     # The history is whole weeks, but the window's own weeks hold only the window's days (a first
     # week the window cuts must not show days before the window): take each window week's value
     # from the window's table and recompute its change and flag against the same limits.
     on = [*keys, "week"]
-    win = td.compute(ds, f, on, detail=m.detail_only, pass_mark=pass_mark).select(
+    win = td.compute(ds, f, on, detail=m.detail_only, pass_mark=pass_mark, values=values).select(
         *on, pl.col(m.column).alias("_v")
     )
     part = t.weeks(f).select("week", "partial")

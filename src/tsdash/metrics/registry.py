@@ -35,6 +35,9 @@ class TableDef:
     description: str
     windowed: bool = True  # False: a snapshot at as_of, the date window does not apply
     uses_pass_mark: bool = False
+    # True: fn takes ``values=`` and computes only those value columns (the duration tables,
+    # whose quantiles are most of their cost)
+    computes_subset: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -49,10 +52,16 @@ class TableDef:
         *,
         detail: bool = False,
         pass_mark: float = t.DEFAULT_PASS_MARK,
+        values: Sequence[str] | None = None,
     ) -> pl.DataFrame:
+        """The table; ``values`` asks for these value columns only: a table that
+        ``computes_subset`` computes just those (and its count), any other all of its columns."""
+        kw: dict = {"detail": detail}
         if self.uses_pass_mark:
-            return self.fn(ds, f, by, detail=detail, pass_mark=pass_mark)
-        return self.fn(ds, f, by, detail=detail)
+            kw["pass_mark"] = pass_mark
+        if values is not None and self.computes_subset:
+            kw["values"] = tuple(values)
+        return self.fn(ds, f, by, **kw)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ TABLES: dict[str, TableDef] = {
             _CASE_BY,
             ("cases", "aht_s", "median_s", "p90_s"),
             "Handle time of resolved cases per assigned agent and week of resolution.",
+            computes_subset=True,
         ),
         TableDef(
             "quality",
@@ -148,6 +158,7 @@ TABLES: dict[str, TableDef] = {
             _CASE_BY,
             ("cases", "mean_s", "median_s", "p90_s"),
             "First response time per week of the first response.",
+            computes_subset=True,
         ),
         TableDef(
             "resolution-time",
@@ -156,6 +167,7 @@ TABLES: dict[str, TableDef] = {
             _CASE_BY,
             ("cases", "mean_s", "median_s", "p90_s"),
             "Resolution time per week of resolution.",
+            computes_subset=True,
         ),
         TableDef(
             "reopens",
@@ -181,6 +193,7 @@ TABLES: dict[str, TableDef] = {
             _CASE_BY,
             ("escalations", "mean_s", "median_s", "p90_s"),
             "Escalation turnaround per week of the escalation's resolution.",
+            computes_subset=True,
         ),
         TableDef(
             "throughput",

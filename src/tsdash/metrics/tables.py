@@ -28,6 +28,7 @@ from tsdash.metrics.core import (
     AGENT_KEYS,
     CASE_KEYS,
     TIME_KEYS,
+    MetricError,
     View,
     check_by,
     empty_table,
@@ -261,27 +262,40 @@ def _duration_table(
     by: Sequence[str],
     names: tuple[str, str, str, str],
     detail: bool,
+    values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
+    """Count, mean, median and p90 of ``col`` per group; ``values`` (a subset of the last three
+    of ``names``; default all) leaves out the others -- the quantiles are most of the cost of a
+    table grouped by several keys. The count is always there (a group needs one to exist)."""
     n, mean, med, p90 = names
-    values: dict[str, pl.DataType] = {n: I64, mean: F64, med: F64, p90: F64}
-    aggs = [
-        _n().alias(n),
-        pl.col(col).mean().alias(mean),
-        pl.col(col).median().alias(med),
-        pl.col(col).quantile(0.9, interpolation="linear").alias(p90),
-        *_sd_if(detail, col),
-    ]
-    g = _grouped(v.time_keys(pop, "ts", by), by, aggs, n)
+    unknown = set(values or ()) - set(names)
+    if unknown:
+        raise MetricError(f"{name} has no column {sorted(unknown)[0]!r}; columns: {', '.join(names)}")
+    want = set(names) if values is None else {n, *values, *([mean] if detail else [])}
+    exprs = {
+        n: (_n(), I64),
+        mean: (pl.col(col).mean(), F64),
+        med: (pl.col(col).median(), F64),
+        p90: (pl.col(col).quantile(0.9, interpolation="linear"), F64),
+    }
+    aggs = [e.alias(c) for c, (e, _) in exprs.items() if c in want]
+    out_values: dict[str, pl.DataType] = {c: dtype for c, (_, dtype) in exprs.items() if c in want}
+    g = _grouped(v.time_keys(pop, "ts", by), by, [*aggs, *_sd_if(detail, col)], n)
     if detail:
         prefix = mean.removesuffix("_s")
         g = g.with_columns(_mean_detail(mean, "_sd", n, prefix))
-        values |= {f"{prefix}_ci_low": F64, f"{prefix}_ci_high": F64}
-    return finish(g, by, values)
+        out_values |= {f"{prefix}_ci_low": F64, f"{prefix}_ci_high": F64}
+    return finish(g, by, out_values)
 
 
 @memo_table
 def handle_time(
-    ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
+    ds: Dataset,
+    f: Filter,
+    by: Sequence[str] | None = None,
+    *,
+    detail: bool = False,
+    values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """AHT, median and p90 (linear interpolation) of handle_seconds of cases resolved in the window
     that have one; by the assigned agent and the week of resolved_at (default)."""
@@ -295,12 +309,18 @@ def handle_time(
         by,
         ("cases", "aht_s", "median_s", "p90_s"),
         detail,
+        values,
     )
 
 
 @memo_table
 def first_response(
-    ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
+    ds: Dataset,
+    f: Filter,
+    by: Sequence[str] | None = None,
+    *,
+    detail: bool = False,
+    values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """first_response_at − created_at, attributed to the week of first_response_at (default)."""
     by = check_by("first-response", ("week",) if by is None else by, CASE_BY)
@@ -313,12 +333,18 @@ def first_response(
         by,
         ("cases", "mean_s", "median_s", "p90_s"),
         detail,
+        values,
     )
 
 
 @memo_table
 def resolution_time(
-    ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
+    ds: Dataset,
+    f: Filter,
+    by: Sequence[str] | None = None,
+    *,
+    detail: bool = False,
+    values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """resolved_at − created_at, attributed to the week of resolved_at (default)."""
     by = check_by("resolution-time", ("week",) if by is None else by, CASE_BY)
@@ -331,12 +357,18 @@ def resolution_time(
         by,
         ("cases", "mean_s", "median_s", "p90_s"),
         detail,
+        values,
     )
 
 
 @memo_table
 def escalation_turnaround(
-    ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False
+    ds: Dataset,
+    f: Filter,
+    by: Sequence[str] | None = None,
+    *,
+    detail: bool = False,
+    values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """escalation_resolved_at − escalated_at, attributed to the week of escalation_resolved_at."""
     by = check_by("escalation-turnaround", ("week",) if by is None else by, CASE_BY)
@@ -349,6 +381,7 @@ def escalation_turnaround(
         by,
         ("escalations", "mean_s", "median_s", "p90_s"),
         detail,
+        values,
     )
 
 

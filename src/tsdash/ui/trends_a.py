@@ -1236,7 +1236,10 @@ def handle_data(ds, f, grain: str) -> dict[str, Any]:
         cols = {"aht": "aht_s", "handle_median": "median_s", "handle_p90": "p90_s"}
         out["trends"] = {k: in_window(m.trend(ds, f, k), out["overall"], c) for k, c in cols.items()}
         out["trends"]["aht_queue"] = in_window(
-            m.trend(ds, f, "aht", keys=("queue",)), out["by_queue"], "aht_s", keys=("queue",)
+            m.trend(ds, f, "aht", keys=("queue",), whole_table=False),
+            out["by_queue"],
+            "aht_s",
+            keys=("queue",),
         )
     return out
 
