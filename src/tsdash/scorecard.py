@@ -1080,7 +1080,9 @@ def _queue_mix(ds: Dataset, af: Filter, tf: Filter | None) -> pl.DataFrame:
     if mine.is_empty():
         return pl.DataFrame(schema=schema)
     mine = mine.with_columns((pl.col("resolved") / pl.col("resolved").sum()).alias("share"))
-    aht = TABLES["handle-time"].compute(ds, af, ("queue",)).select("queue", "cases", "aht_s")
+    aht = (
+        TABLES["handle-time"].compute(ds, af, ("queue",), values=("aht_s",)).select("queue", "cases", "aht_s")
+    )
     out = mine.join(aht, on="queue", how="left")
     if tf is not None:
         team = (
@@ -1093,7 +1095,7 @@ def _queue_mix(ds: Dataset, af: Filter, tf: Filter | None) -> pl.DataFrame:
         )
         team_aht = (
             TABLES["handle-time"]
-            .compute(ds, tf, ("queue",))
+            .compute(ds, tf, ("queue",), values=("aht_s",))
             .select("queue", pl.col("cases").alias("team_cases"), pl.col("aht_s").alias("team_aht_s"))
         )
         out = out.join(team, on="queue", how="left").join(team_aht, on="queue", how="left")

@@ -88,9 +88,10 @@ class MetricDef:
         *,
         pass_mark: float = t.DEFAULT_PASS_MARK,
     ) -> pl.DataFrame:
-        """The metric's column with its grouping keys."""
+        """The metric's column with its grouping keys (a table that can computes that column
+        alone: the AHT without the median and p90)."""
         td = TABLES[self.table]
-        df = td.compute(ds, f, by, detail=self.detail_only, pass_mark=pass_mark)
+        df = td.compute(ds, f, by, detail=self.detail_only, pass_mark=pass_mark, values=(self.column,))
         keys = td.default_by if by is None else tuple(by)
         return df.select(*keys, self.column)
 
