@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         orig = getattr(module, fn)
 
         def timed(*args, **kw):
-            if threading.current_thread().name.startswith("tsdash-pg-half"):
+            if threading.current_thread().name.startswith(("tsdash-pg-half", "tsdash-sqlite-half")):
                 return orig(*args, **kw)  # a half of a two-halves read: timed as a whole below
             t0 = time.perf_counter()
             try:
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     wrap(R, "_keep_children", lambda a: f"keep {a[2]} of kept cases")
     wrap(R, "_fetch_adbc", lambda a: "read (ADBC) " + re.search(r"\sFROM\s+(\S+)", a[1]).group(1).strip('"'))
     wrap(R, "_pg_read_halves", lambda a: "read (ADBC, two halves on two connections) cases")
+    wrap(R, "_sqlite_read_halves", lambda a: "read (ADBC, two halves on two connections) cases")
     wrap(V, "_prepare", lambda a: a[0].raw.name)
     wrap(V, "_typed", lambda a: a[0].raw.name)
     wrap(V, "_quarantine", lambda a: a[0].raw.name)

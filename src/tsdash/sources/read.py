@@ -328,9 +328,11 @@ def adbc_connect(cfg: SourceConfig, *, autocommit: bool = False):
     """An ADBC (Arrow-native, 3-8x faster than row-wise drivers) read-only connection for SQLite
     and PostgreSQL sources, or None for other dialects or when the driver is not installed.
 
-    ``autocommit=True`` (PostgreSQL): the driver opens no transaction of its own, so that the
-    caller can open one with ``BEGIN ...`` (see :class:`_PgSplit`). By default, as
-    DB-API wants, the driver begins a READ COMMITTED transaction before the first statement."""
+    ``autocommit=True``: the driver opens no transaction of its own (PostgreSQL: so that the
+    caller can open one with ``BEGIN ...``, see :class:`_PgSplit`; SQLite: each statement is its
+    own read transaction, see :class:`_SqliteSplit`). By default, as DB-API wants, the driver
+    begins a transaction (PostgreSQL: READ COMMITTED; SQLite: deferred, whose first read fixes
+    its snapshot) that lasts until the connection is closed."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -342,7 +344,7 @@ def adbc_connect(cfg: SourceConfig, *, autocommit: bool = False):
         if backend == "sqlite" and url.database and url.database != ":memory:":
             import adbc_driver_sqlite.dbapi as adbc_sqlite
 
-            return adbc_sqlite.connect(f"file:{url.database}?mode=ro")
+            return adbc_sqlite.connect(f"file:{url.database}?mode=ro", autocommit=autocommit)
         if backend == "postgresql":
             from urllib.parse import quote
 
@@ -589,6 +591,185 @@ def _pg_read_halves(split: _PgSplit, query, bind) -> pl.DataFrame | None:
         _pg_end(second)
 
 
+# ---------------------------------------------------------------- SQLite: cases in two halves
+#
+# A big SQLite `cases` table is read as two rowid halves, each on its own ADBC connection in
+# its own thread (the driver releases the GIL while SQLite steps: the 1M cases of the pages'
+# load 1.8 -> 1.2-1.3 s, load average ~1). Two SQLite connections cannot share a snapshot, so
+# the read proves that theirs are the same one:
+#
+# * WAL databases only. A reader's snapshot is fixed by the first read of its transaction (the
+#   ADBC connection runs in a deferred transaction: BEGIN, then its first read opens the read
+#   transaction, which lasts until ROLLBACK) and stays fixed whatever others commit.
+# * A third connection (autocommit: each statement its own read transaction) reads
+#   `PRAGMA data_version` before either half's transaction has read anything, and again after
+#   both have. "The integer values returned by two invocations of PRAGMA data_version from the
+#   same connection will be different if changes were committed to the database by any other
+#   connection in the interim" -- in any process (sqlite.org/pragma.html#pragma_data_version).
+#   The same value twice: nothing was committed between, so both snapshots are the database as
+#   of the first invocation. A different value: no second half; every table comes from the
+#   first connection's snapshot through the one query, as without a split.
+# * All three connections are ADBC's, the one copy of SQLite in this process that holds locks
+#   on the file (two copies in one process drop each other's POSIX locks; docs/DEPLOYMENT.md).
+# * The first connection reads every other table too, in the snapshot of the halves.
+#
+# The result must be what the one query returns: the same rows in the same order, with the same
+# types. The order: the one query's plan must be a full scan of the table (rowid order; an index
+# or a multi-index OR would give another order) and each half's a rowid range search or scan
+# (EXPLAIN QUERY PLAN, checked before reading). The types: the ADBC driver infers each column's
+# type from its first batch (1024 rows), converting values read during that inference itself
+# (a REAL in a text column becomes "%e" text, e.g. "1.500000e+00") and later values through
+# SQLite ("1.5"). The low half's first batch is the one query's when the low half holds at least
+# a batch; the high half's first batch is inferred anew, so the halves are kept only when both
+# have the same schema, no binary column, and no text value in the high half's first batch has
+# the shape of "%e" (where the driver could have converted a REAL differently from the one
+# query). Anything else, or any error, falls back to the one query.
+
+SQLITE_SPLIT_MIN_ROWS = 200_000
+"""Smallest `cases` table (rowid range, max - min + 1) read in two halves. See
+docs/PERFORMANCE.md for the measurements. Tests lower it."""
+
+_SQLITE_ROWID_NAMES = ("rowid", "_rowid_", "oid")  # a column of one of these names shadows it
+
+# what C's printf("%e") writes for a double, as the ADBC driver's type inference converts REAL
+# values to text: [-]d.dddddde[+-]dd, inf, nan
+_PRINTF_E = r"^-?(?:\d\.\d{6}e[+-]\d{2,}|inf|nan)$"
+
+
+def _sqlite_rowid_name(t) -> str | None:
+    """A name for the rowid that no column of ``t`` shadows, or None."""
+    taken = {c.name.lower() for c in t.columns}
+    return next((n for n in _SQLITE_ROWID_NAMES if n not in taken), None)
+
+
+def _sqlite_data_version(conn) -> int:
+    return int(_pg_exec(conn, "PRAGMA data_version")[0][0])
+
+
+class _SqliteSplit:
+    """What reading SQLite `cases` in two halves needs: the first connection (the read's own,
+    reading every table), a second one in the same snapshot (proved by ``PRAGMA data_version``
+    on a third, see above), and the rowid range [lo, hi] seen in that snapshot. ``second`` is
+    None when the split is not to be done (the table is small, not WAL, or someone committed
+    while the snapshots were taken)."""
+
+    def __init__(self, cfg: SourceConfig, first, table: str, rowid: str):
+        self.first, self.second = first, None
+        self.table, self.rowid = table, rowid
+        self.lo = self.hi = 0
+        probe = second = None
+        try:
+            probe = adbc_connect(cfg, autocommit=True)
+            if probe is None:
+                return
+            before = _sqlite_data_version(probe)
+            # the first connection's first reads (after `before`): its snapshot from here on
+            if str(_pg_exec(first, "PRAGMA journal_mode")[0][0]).lower() != "wal":
+                return
+            span = f"SELECT min({rowid}), max({rowid}) FROM {table}"
+            lo, hi = _pg_exec(first, span)[0]
+            if lo is None or hi - lo + 1 < max(SQLITE_SPLIT_MIN_ROWS, 2):
+                return
+            second = adbc_connect(cfg)
+            if second is None or tuple(_pg_exec(second, span)[0]) != (lo, hi):
+                return
+            if _sqlite_data_version(probe) != before:
+                return  # a commit between the two snapshots: one query, on the first
+            self.second, second = second, None
+            self.lo, self.hi = int(lo), int(hi)
+        except Exception:
+            return
+        finally:
+            for c in (probe, second):
+                if c is not None:
+                    c.close()
+
+    def close(self) -> None:
+        if self.second is not None:
+            self.second.close()
+            self.second = None
+
+
+def _sqlite_plan(conn, sql: str, params: tuple) -> list[tuple[int, str]]:
+    """EXPLAIN QUERY PLAN of a statement: (parent, detail) per line."""
+    cur = conn.cursor()
+    try:
+        cur.execute("EXPLAIN QUERY PLAN " + sql, params or None)
+        return [(int(r[1]), str(r[3])) for r in cur.fetchall()]
+    finally:
+        cur.close()
+
+
+_SQLITE_SUBQUERY_LINES = (
+    "LIST SUBQUERY",
+    "CORRELATED LIST SUBQUERY",
+    "SCALAR SUBQUERY",
+    "CORRELATED SCALAR SUBQUERY",
+)
+
+
+def _sqlite_rowid_order(plan: list[tuple[int, str]], name: str, *, range_ok: bool) -> bool:
+    """True when the outer loop of ``plan`` reads table ``name`` in rowid order: a plain
+    ``SCAN name`` (or, with ``range_ok``, a rowid range search), besides only subqueries."""
+    loops = [d for p, d in plan if p == 0 and not d.startswith(_SQLITE_SUBQUERY_LINES)]
+    if len(loops) != 1:
+        return False
+    (d,) = loops
+    return d == f"SCAN {name}" or (
+        range_ok and d.startswith(f"SEARCH {name} USING INTEGER PRIMARY KEY (rowid")
+    )
+
+
+def _sqlite_read_halves(split: _SqliteSplit, query, name: str) -> pl.DataFrame | None:
+    """``query`` (on table ``name``) read as two rowid halves on the split's two connections
+    in two threads, low half first; None when the result could differ from the one query's or
+    anything fails (the caller then runs the one query on the first connection)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    first, second = split.first, split.second
+    if second is None:
+        return None
+    try:
+        mid = (split.lo + split.hi) // 2 + 1
+        rid = f"{split.table}.{split.rowid}"
+        one = compile_for_adbc(query, "sqlite")
+        low = compile_for_adbc(query.where(text(f"{rid} < {mid}")), "sqlite")
+        high = compile_for_adbc(query.where(text(f"{rid} >= {mid}")), "sqlite")
+        if not (
+            _sqlite_rowid_order(_sqlite_plan(first, *one), name, range_ok=False)
+            and all(_sqlite_rowid_order(_sqlite_plan(first, *h), name, range_ok=True) for h in (low, high))
+        ):
+            return None
+        batch = _sqlite_batch_rows(first)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tsdash-sqlite-half") as pool:
+            parts = [pool.submit(_fetch_adbc, c, *sp) for c, sp in ((first, low), (second, high))]
+        a, b = (p.result() for p in parts)
+        if a.schema != b.schema or a.height < batch or any(dt == pl.Binary for dt in a.schema.dtypes()):
+            return None  # the one query's types could differ (see above)
+        texts = [c for c, dt in b.schema.items() if dt == pl.String]
+        if (
+            texts
+            and b.head(batch).select(pl.any_horizontal(pl.col(texts).str.contains(_PRINTF_E)).any()).item()
+        ):
+            return None  # a REAL converted to text by the driver's inference, perhaps
+        return pl.concat([a, b], how="vertical")
+    except Exception:
+        return None
+    finally:
+        split.close()
+
+
+def _sqlite_batch_rows(conn) -> int:
+    """Rows of the ADBC SQLite driver's first batch (its type inference): 1024 by default."""
+    cur = conn.cursor()
+    try:
+        return int(cur.adbc_statement.get_option_int("adbc.sqlite.query.batch_rows"))
+    finally:
+        cur.close()
+
+
 def read_sql(
     cfg: SourceConfig, engine=None, scope: Scope | None = None, tables: Iterable[str] | None = None
 ) -> dict[str, RawTable]:
@@ -606,6 +787,7 @@ def read_sql(
     out: dict[str, RawTable] = {}
     adbc = None
     split: _PgSplit | None = None
+    sqlite_split: _SqliteSplit | None = None
     try:
         with engine.connect() as conn:
             insp = inspect(conn)
@@ -639,6 +821,21 @@ def read_sql(
                 return md.tables[f"{cfg.db_schema}.{name}" if cfg.db_schema else name]
 
             qa_t = reflected(qa_name) if need_qa else None
+            cases_name = cfg.table_name("cases")
+            if (
+                is_sqlite
+                and adbc is not None
+                and "cases" in _wanted(tables)
+                and cases_name in names
+                and not (scope is not None and scope.case_ids)
+            ):
+                # a big cases table: two rowid halves in one proved snapshot (see _SqliteSplit);
+                # set up before the first connection reads anything
+                ct = reflected(cases_name)
+                rowid = _sqlite_rowid_name(ct)
+                if rowid is not None:
+                    qualified = conn.dialect.identifier_preparer.format_table(ct)
+                    sqlite_split = _SqliteSplit(cfg, adbc, qualified, rowid)
             for table in _wanted(tables):
                 name = cfg.table_name(table)
                 if name not in names:
@@ -665,6 +862,8 @@ def read_sql(
 
                     if table == "cases" and split is not None:
                         frame = _pg_read_halves(split, query, bind)
+                    if table == "cases" and sqlite_split is not None:
+                        frame = _sqlite_read_halves(sqlite_split, query, t.name)
                     if frame is None:
                         try:
                             frame = _fetch_adbc(adbc, *bind(query))
@@ -681,6 +880,8 @@ def read_sql(
     except SQLAlchemyError as exc:
         raise SourceError(_friendly_db_error(cfg, exc)) from None
     finally:
+        if sqlite_split is not None:
+            sqlite_split.close()  # the second connection (the first is adbc, closed below)
         if split is not None:
             split.close()  # ends the snapshot's transaction and closes its connection (adbc)
         elif adbc is not None:
