@@ -12,7 +12,6 @@ and then draws its content from ``ctx.ds`` and ``ctx.filter``.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import logging
 import threading
@@ -326,30 +325,6 @@ def _source_label(settings: Settings) -> str:
         return mask_url(settings.source.location)
 
 
-# --------------------------------------------------------------------------- garbage collector
-
-# Streamlit runs a full garbage collection after every script run (``runner.postScriptGC``). It
-# holds the GIL while it walks every container object of the process -- the modules, Streamlit,
-# Polars, the loaded data's Python objects: ~160,000 objects on the Overview, 50-140 ms here --
-# and the server's event loop cannot send the run's last messages (``script_finished``) meanwhile,
-# so each rerun (a filter change) reaches the browser that much later. The long-lived objects are
-# moved out of the collector's sight (``gc.freeze``) whenever more than this many have gathered
-# in the oldest generation since the last time; the collection after a run then walks only what
-# the run made. Frozen objects are still freed when nothing refers to them (reference counting);
-# only a reference cycle among them that becomes garbage later is never collected, which bounds
-# what may be kept to the objects alive at a freeze (a handful of times per process: at start,
-# after the first load, after a page imports a big library).
-GC_FREEZE_AT = 20_000
-
-
-def _freeze_long_lived() -> None:
-    """Freeze the collector's oldest generation when it has grown past :data:`GC_FREEZE_AT`
-    objects (after a collection, so that garbage is not frozen)."""
-    if len(gc.get_objects(generation=2)) > GC_FREEZE_AT:
-        gc.collect()
-        gc.freeze()
-
-
 # --------------------------------------------------------------------------- state
 
 
@@ -580,7 +555,6 @@ def frame(
     page).
     """
     st.set_page_config(page_title=f"{title} · tsdash", page_icon=":material/shield:", layout="wide")
-    _freeze_long_lived()
     ss = st.session_state
     try:
         settings = load_settings()
