@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
 import polars as pl
 import psycopg
 import pytest
 from polars.testing import assert_frame_equal
 from tests.conftest import PG_URL, need, postgres_available
+from tests.sources.adbc_spy import Spy as AdbcSpy
+from tests.sources.adbc_spy import assert_the_writes_are_seen
 from tests.test_pushdown import SCOPE, _cases_as_a_view, pg_schema
 
 import tsdash.sources.read as R
@@ -49,30 +50,7 @@ def shared(tables):
         yield schema, cfg
 
 
-class Spy:
-    """Records every ADBC table read: (sql, connection id, thread name); ``before`` runs first."""
-
-    def __init__(self, monkeypatch, before=None):
-        self.calls: list[tuple[str, int, str]] = []
-        self.conns: list = []  # every connection a table was read on
-        self.before = before
-        real = R._fetch_adbc
-
-        def fetch(conn, sql, params=()):
-            self.calls.append((sql, id(conn), threading.current_thread().name))
-            self.conns.append(conn)
-            if self.before is not None:
-                self.before(conn, sql)
-            return real(conn, sql, params)
-
-        monkeypatch.setattr(R, "_fetch_adbc", fetch)
-
-    def all_closed(self) -> bool:
-        return bool(self.conns) and all(c._closed for c in self.conns)
-
-    def cases(self) -> list[tuple[str, int, str]]:
-        return [c for c in self.calls if re.search(r"FROM \S*cases\b", c[0])]
-
+class Spy(AdbcSpy):
     def halves(self) -> tuple[int, tuple, tuple]:
         """(B, low call, high call) of the one two-halves read."""
         split = [c for c in self.cases() if "ctid" in c[0]]
@@ -232,12 +210,7 @@ def test_writes_during_the_read_are_seen_by_neither_half(tables, pg_url, monkeyp
         _assert_same(got, want)
         # the writes were committed: a read now sees them
         after, _ = _read(cfg, monkeypatch, split=True)
-        c = after["cases"].frame
-        assert c.filter(pl.col("case_id") == low_id)["queue"].to_list() == ["updated"]
-        assert c.filter(pl.col("case_id") == high_id).height == 2
-        assert c.filter(pl.col("case_id") == gone_id).height == 0
-        assert after["qa_reviews"].frame.height == want["qa_reviews"].frame.height + 1
-        assert after["qa_criteria"].frame.height == 0
+        assert_the_writes_are_seen(after, want, low_id, high_id, gone_id)
 
 
 def test_a_failing_half_falls_back_to_the_one_query(shared, monkeypatch):

@@ -17,11 +17,12 @@ import datetime as dt
 import re
 import subprocess
 import sys
-import threading
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.sources.adbc_spy import Spy as AdbcSpy
+from tests.sources.adbc_spy import assert_the_writes_are_seen
 from tests.test_pushdown import SCOPE
 
 import tsdash.sources.read as R
@@ -85,30 +86,7 @@ def _query(path, sql: str) -> list[tuple]:
     return eval(out.stdout)  # noqa: S307 - our own repr of a list of tuples
 
 
-class Spy:
-    """Records every ADBC table read: (sql, connection id, thread name); ``before`` runs first."""
-
-    def __init__(self, monkeypatch, before=None):
-        self.calls: list[tuple[str, int, str]] = []
-        self.conns: list = []
-        self.before = before
-        real = R._fetch_adbc
-
-        def fetch(conn, sql, params=()):
-            self.calls.append((sql, id(conn), threading.current_thread().name))
-            self.conns.append(conn)
-            if self.before is not None:
-                self.before(conn, sql)
-            return real(conn, sql, params)
-
-        monkeypatch.setattr(R, "_fetch_adbc", fetch)
-
-    def all_closed(self) -> bool:
-        return bool(self.conns) and all(c._closed for c in self.conns)
-
-    def cases(self):
-        return [c for c in self.calls if re.search(r"FROM \S*cases\b", c[0])]
-
+class Spy(AdbcSpy):
     def split(self) -> bool:
         return any(LOW.search(c[0]) or HIGH.search(c[0]) for c in self.calls)
 
@@ -273,12 +251,7 @@ def test_commits_during_the_read_are_seen_by_no_table(db, monkeypatch):
     assert done and spy.halves()
     _assert_same(got, want)
     after, _ = _read(cfg, monkeypatch, split=True)
-    c = after["cases"].frame
-    assert c.filter(pl.col("case_id") == low_id)["queue"].to_list() == ["updated"]
-    assert c.filter(pl.col("case_id") == high_id).height == 2
-    assert c.filter(pl.col("case_id") == gone_id).height == 0
-    assert after["qa_reviews"].frame.height == want["qa_reviews"].frame.height + 1
-    assert after["qa_criteria"].frame.height == 0
+    assert_the_writes_are_seen(after, want, low_id, high_id, gone_id)
 
 
 def test_a_writer_process_committing_all_along(db, monkeypatch):
