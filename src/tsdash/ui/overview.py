@@ -502,7 +502,12 @@ def render_overview(ctx: Context) -> None:
         if counted == 0:
             kind = "no_data"
             if ctx.state.has_dimension_filters():
-                unfiltered = m.kpis(ds, f.with_(**{d: () for d in m.DIMENSIONS}), pass_mark=pass_mark)
+                unfiltered = m.kpis(
+                    ds,
+                    f.with_(**{d: () for d in m.DIMENSIONS}),
+                    pass_mark=pass_mark,
+                    keys=("created_per_day", "resolved_per_day"),
+                )
                 if (unfiltered["created_per_day"].n or 0) + (unfiltered["resolved_per_day"].n or 0):
                     kind = "no_match"
             empty_state(ctx, kind, what="cases created or resolved")
