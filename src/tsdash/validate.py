@@ -101,6 +101,12 @@ class _Ctx:
 # The first naive format of the fallback chain below; tsdash's SQLite writer writes this
 # (sources/write.py SQLITE_TS_FORMAT), so text timestamps are parsed with it first (see _typed).
 NAIVE_TS_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+# The same format with a fixed six-digit fraction, which is exactly what the writer writes (and
+# SQLAlchemy's SQLite DATETIME). Polars parses a fixed-width format ~6x faster than one with the
+# variable ``%.f`` (1M values: 38 vs 236 ms). A value it reads gets the instant NAIVE_TS_FORMAT
+# gives it (tested on random text); a value it cannot read (no fraction, fewer or more digits)
+# is read with NAIVE_TS_FORMAT, as before. See _quick_timestamps.
+FIXED_TS_FORMAT = "%Y-%m-%d %H:%M:%S.%6f"
 
 
 def _naive_to_utc(e: pl.Expr, cfg: SourceConfig) -> pl.Expr:
@@ -322,13 +328,14 @@ def _typed(ctx: _Ctx, df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, p
     parsed = df.select(
         pl.col(ROW),
         *[
-            pl.col(c.name).str.to_datetime(NAIVE_TS_FORMAT, strict=False, time_unit="us")
+            pl.col(c.name).str.to_datetime(FIXED_TS_FORMAT, strict=False, time_unit="us", cache=False)
             if c.name in quick
             else _parse_expr(c, df.schema[c.name], ctx.cfg).alias(c.name)
             for c in present
         ],
     )
     if quick:
+        parsed = _quick_timestamps(parsed, df, quick)
         missed = {c: (parsed[c].is_null() & df[c].is_not_null()).arg_true() for c in quick}
         parsed = parsed.with_columns(_naive_to_utc(pl.col(c), ctx.cfg) for c in quick)
         for c, idx in missed.items():
@@ -357,6 +364,26 @@ def _typed(ctx: _Ctx, df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, p
     extras = [c for c in df.columns if c not in spec.names and c != ROW]
     typed = parsed.hstack(df.select(extras)) if extras else parsed
     return typed, bad
+
+
+def _quick_timestamps(parsed: pl.DataFrame, df: pl.DataFrame, quick: set[str]) -> pl.DataFrame:
+    """The quick text-timestamp columns of ``parsed`` (read with FIXED_TS_FORMAT) with every value
+    that format could not read read with NAIVE_TS_FORMAT instead: the values that parse with
+    NAIVE_TS_FORMAT get its instant either way. A column mostly in another shape (no fraction,
+    milliseconds) is parsed again whole, as before the fixed-width pass; a few odd values are
+    parsed on their own and put in place."""
+    for c in sorted(quick):
+        idx = (parsed[c].is_null() & df[c].is_not_null()).arg_true()
+        if not idx.len():
+            continue
+        if idx.len() * 4 > df.height:
+            again = df[c].str.to_datetime(NAIVE_TS_FORMAT, strict=False, time_unit="us")
+        else:
+            again = parsed[c].scatter(
+                idx, df[c].gather(idx).str.to_datetime(NAIVE_TS_FORMAT, strict=False, time_unit="us")
+            )
+        parsed = parsed.with_columns(again.alias(c))
+    return parsed
 
 
 def _rules(table: str, df: pl.DataFrame) -> list[tuple[str, str | None, pl.Expr]]:
