@@ -308,7 +308,9 @@ def test_a_value_subset_equals_those_columns_of_the_whole_table(ds, win, tz, as_
     whole = td.compute(ds, f, by, detail=detail)
     part = td.compute(ds, f, by, detail=detail, values=values)
     # under detail the mean and its interval come along (the interval is the mean's)
-    extra = {measures[0], *(c for c in whole.columns if c.endswith(("_ci_low", "_ci_high")))} if detail else set()
+    extra = (
+        {measures[0], *(c for c in whole.columns if c.endswith(("_ci_low", "_ci_high")))} if detail else set()
+    )
     assert part.columns == [c for c in whole.columns if c in {*by, count, *values, *extra}]
     assert part.equals(whole.select(part.columns))
     # a trend of one column alone equals the trend from the whole table

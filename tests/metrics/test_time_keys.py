@@ -21,7 +21,13 @@ def test_week_of_by_hand():
         [dt.date(1970, 1, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 8), dt.date(1969, 12, 28), None],
     )
     got = pl.select(M.week_of(pl.lit(d))).to_series().to_list()
-    assert got == [dt.date(1969, 12, 29), dt.date(2026, 3, 2), dt.date(2026, 3, 2), dt.date(1969, 12, 22), None]
+    assert got == [
+        dt.date(1969, 12, 29),
+        dt.date(2026, 3, 2),
+        dt.date(2026, 3, 2),
+        dt.date(1969, 12, 22),
+        None,
+    ]
 
 
 @settings(max_examples=200, deadline=None)
