@@ -24,6 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tests.browser.conftest import DEMO_NOW, shot, start_server, wait_idle
@@ -114,6 +115,18 @@ def test_live_page_numbers_tables_charts_and_drill_down(server, page, demo_db):
     assert page.locator("[data-testid='stPlotlyChart'] .barlayer .point").count() > 10
     assert "frozen link" in page.locator("[data-testid='stMain']").inner_text()
     shot(page, "live_workload")
+
+    # the queue table's CSV, written when the button is clicked (a callable): the engine's counts
+    with page.expect_download(timeout=60_000) as info:
+        page.locator("[data-testid='stDownloadButton'] button").first.click()
+    download = info.value
+    assert download.suggested_filename == "open_cases_by_queue_and_priority.csv"
+    csv = pl.read_csv(download.path())
+    assert {"Queue", "Priority", "Open", "Unassigned", "Breached"} <= set(csv.columns)
+    assert csv["Open"].sum() == total["open"]
+    assert csv["Unassigned"].sum() == total["unassigned"]
+    assert csv["Breached"].sum() == total["breached"]
+    wait_idle(page)
 
     # a queue x priority row -> its open cases -> the first (oldest) case's detail
     click_first_row(page, page.locator("[data-testid='stDataFrame']").first)
