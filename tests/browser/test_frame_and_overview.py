@@ -87,6 +87,18 @@ def test_every_page_opens(server, page, demo_ds):
     assert page.locator("h1").first.inner_text() == "Cases"
     assert page.locator("[data-testid='stDataFrame']").count() == 1
     shot(page, "cases_list")
+    # the list shows the newest 500 cases created in the window; its CSV, written on the click,
+    # has every one of them, newest first
+    f = Filter(DEMO_NOW.date() - dt.timedelta(days=27), DEMO_NOW.date(), tz="UTC", as_of=DEMO_NOW)
+    created = m.cases_behind(ds, f, "flow", "inflow")["case_id"].reverse()
+    assert created.len() > 500
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert f"Showing the first 500 of {created.len():,}" in text
+    with page.expect_download(timeout=60_000) as info:
+        page.locator("[data-testid='stDownloadButton'] button").first.click()
+    csv = pl.read_csv(info.value.path(), schema_overrides={"Case": pl.String})
+    assert csv["Case"].to_list() == created.to_list()
+    settle(page)
     # a case with events, a QA review and an escalation
     cid = (
         ds.cases.filter(pl.col("escalated_at").is_not_null() & (pl.col("resolved_at") < DEMO_NOW))

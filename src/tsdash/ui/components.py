@@ -20,6 +20,8 @@ from tsdash.ui.fmt import fmt_number, md_escape
 from tsdash.ui.state import DIMENSION_LABELS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tsdash.ui.frame import Context
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "autoScale2d"]}
@@ -65,14 +67,15 @@ def heading(title: str, *, help: str | None = None) -> None:  # noqa: A002 - Str
 
 
 def download_csv(
-    df: pl.DataFrame,
+    df: pl.DataFrame | Callable[[], pl.DataFrame],
     filename: str,
     *,
     key: str,
     label: str = "CSV",
     help: str | None = None,  # noqa: A002
 ) -> None:
-    """A download button with ``df`` as CSV, formula cells neutralised.
+    """A download button with ``df`` as CSV, formula cells neutralised. ``df`` may be a function
+    returning the frame, called on the click (then pass ``help``, which otherwise counts its rows).
 
     The CSV is written when the button is clicked (Streamlit runs the callable on its own
     thread), from the frame this run showed: not on every run. Written eagerly, the Cases
@@ -81,13 +84,18 @@ def download_csv(
     name = filename if filename.endswith(".csv") else f"{slug(filename)}.csv"
     st.download_button(
         label,
-        data=lambda: csv_bytes(df),
+        data=lambda: csv_bytes(df() if callable(df) else df),
         file_name=name,
         mime="text/csv",
         key=key,
         on_click="ignore",
         icon=":material/download:",
-        help=help or f"Download the data of this chart ({fmt_number(df.height)} rows) as CSV.",
+        help=help
+        or (
+            f"Download the data of this chart ({fmt_number(df.height)} rows) as CSV."
+            if not callable(df)
+            else None
+        ),
     )
 
 

@@ -256,10 +256,14 @@ def case_list(
     """
     if ctx.ds is None:
         return
-    table = case_rows(ctx.ds, ctx.filter, cases, ctx.options.agents, extra=extra)
-    n = table.height
+    ds, f, names = ctx.ds, ctx.filter, ctx.options.agents
+    # case_rows gives one row per input row, in order: the rows shown are those of the first
+    # ``limit`` cases, and the whole table is built only for the CSV, when it is downloaded (the
+    # Cases page's list of 314k cases at 1M: 288 ms per run for the whole table)
+    n = cases.height
+    shown = case_rows(ds, f, cases.head(limit), names, extra=extra)
     unit = "case" if n == 1 else "cases"
-    if "Reviewed" in table.columns:
+    if "Reviewed" in shown.columns:
         unit = "review" if n == 1 else "reviews"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     with left:
@@ -273,12 +277,11 @@ def case_list(
         from tsdash.ui.components import download_csv
 
         download_csv(
-            table,
+            shown if n <= limit else lambda: case_rows(ds, f, cases, names, extra=extra),
             title,
             key=f"{key}__csv",
             help=f"Download all {fmt_number(n)} rows as CSV.",
         )
-    shown = table.head(limit)
     if n > limit:
         st.caption(
             f"Showing the first {fmt_number(limit)} of {fmt_number(n)}; {fmt_number(n - limit)} more in the CSV download."
