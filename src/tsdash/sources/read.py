@@ -12,6 +12,7 @@ import glob
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -793,11 +794,42 @@ def read_sql(
     where available (SQLite, PostgreSQL), else through SQLAlchemy. SQLite text that ADBC cannot
     type (a column mixing numbers and text) falls back to SQLAlchemy, so validation still sees
     and reports every cell.
+
+    SQLite: one read at a time in the process, and the SQLAlchemy connections closed before it
+    ends (see ``_SQLITE_READS``).
     """
+    if not sqlalchemy_url(cfg).startswith("sqlite"):
+        return _read_sql(cfg, engine or make_engine(cfg), scope, tables)
+    with _SQLITE_READS:
+        own = engine is None
+        engine = engine or make_engine(cfg)
+        try:
+            return _read_sql(cfg, engine, scope, tables)
+        finally:
+            if own:
+                engine.dispose()  # close Python's SQLite connections now, inside the lock
+
+
+# Two copies of SQLite live in this process: Python's (SQLAlchemy's catalogue queries and the
+# row-wise fallback) and the ADBC driver's (the rows). POSIX advisory locks belong to the process,
+# so when one copy closes its descriptor of the database or its -shm file, the locks the other
+# copy holds on that file are gone ("How To Corrupt An SQLite Database File", 2.2.1): a WAL
+# reader's read mark among them, which keeps a writer's checkpoint from overwriting the pages it
+# is reading. A read therefore must not overlap a close by the other copy. Closes came from two
+# places: another session's read ending, and -- more often -- a garbage collection, in whatever
+# thread, of an earlier read's engine, whose pooled sqlite3 connection was closed whenever the
+# collector got to it. So SQLite reads take this lock (one at a time: each already uses both
+# cores for the cases' two halves), and a read disposes of its engine, closing the sqlite3
+# connections, before it lets go; the ADBC connections are closed inside it too.
+_SQLITE_READS = threading.Lock()
+
+
+def _read_sql(
+    cfg: SourceConfig, engine, scope: Scope | None, tables: Iterable[str] | None
+) -> dict[str, RawTable]:
     from sqlalchemy import MetaData, Table, inspect, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = engine or make_engine(cfg)
     out: dict[str, RawTable] = {}
     adbc = None
     split: _PgSplit | None = None
