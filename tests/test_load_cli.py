@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import sqlite3
 
 import polars as pl
 import pytest
@@ -18,7 +19,7 @@ from tsdash.demo import generate_to
 from tsdash.metrics import cli as mcli
 from tsdash.metrics.filters import Filter
 from tsdash.metrics.registry import TABLES
-from tsdash.sources import load_dataset
+from tsdash.sources import SourceError, load_dataset
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 TZ = "Europe/Berlin"
@@ -160,21 +161,20 @@ def test_the_shell_command_from_parquet_imports_no_pyarrow_streamlit_or_plotly(s
     assert res.stderr.strip().splitlines()[-1] == "[]"
 
 
-def test_quality_without_case_dimensions_reads_only_the_reviewed_cases(source, full):
-    """quality by agent and week reads of the cases only those reviewed in the scope (the
-    reviews' checks see them; the numbers need nothing else of the cases), and prints what a
-    load of every case prints; with a queue (a case dimension) it reads the cases by time."""
+def test_quality_without_case_dimensions_reads_no_case_rows(source, full):
+    """quality by agent and week reads no case rows (its numbers come from the reviews and the
+    agents), only the cases' columns, and prints what a load of every case prints; the reviews
+    are not reported as of unknown cases, the empty cases not as an empty table. With a queue
+    (a case dimension) it reads the cases by time."""
     f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
     scope, tables = mcli.load_plan("quality", f, case_dims=False)
-    assert scope.reviewed_cases_only and tables == ("cases", "agents", "qa_reviews")
+    assert scope.no_case_rows and tables == ("cases", "agents", "qa_reviews")
     ds = load_dataset(source, scope, tables)
-    reviewed = ds.qa_reviews["case_id"].unique()
-    assert ds.cases.height == reviewed.len() > 0
-    assert set(ds.cases["case_id"]) == set(reviewed)
+    assert ds.cases.height == 0 and ds.qa_reviews.height > 0
     by_time = load_dataset(source, mcli.load_plan("quality", f)[0], tables)
-    assert ds.cases.height < 0.25 * by_time.cases.height
+    assert ds.cases.columns == by_time.cases.columns
     assert ds.qa_reviews.equals(by_time.qa_reviews)
-    assert [i for i in ds.report.issues if i.rule == "unknown_case"] == []
+    assert [i.rule for i in ds.report.issues if i.rule in ("unknown_case", "empty_table")] == []
 
     seen = {}
 
@@ -186,43 +186,81 @@ def test_quality_without_case_dimensions_reads_only_the_reviewed_cases(source, f
         ([], True),
         (["--by", "team,week"], True),
         (["--agent", "A03"], True),
+        (["--team", "Payments & Risk"], True),
         (["--queue", "payments_fraud"], False),
         (["--by", "queue"], False),
     ):
         argv = ["quality", *WINDOW, *extra]
         got = _run(source, argv, scoped, pushdown=True)
+        assert got.count("\n") > 1, extra  # a header and rows
         _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
-        assert seen["scope"].reviewed_cases_only is narrowed, extra
+        assert seen["scope"].no_case_rows is narrowed, extra
 
 
-def test_quality_from_sqlite_reads_only_the_reviewed_cases(source, full, tmp_path):
-    """The same narrowing in SQL (the cases whose id a review in the scope names), same output."""
+def test_quality_from_sqlite_reads_no_case_rows(source, full, tmp_path):
+    """The same in SQL (``WHERE false`` on the cases), same output; the cases' columns are still
+    checked against the contract."""
     db = tmp_path / "demo.sqlite"
     generate_to(f"sqlite:///{db}", days=240, agents=10, seed=11, now=NOW)
     settings = Settings(source=SourceConfig(location=f"sqlite:///{db}"))
     f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
     scope, tables = mcli.load_plan("quality", f, case_dims=False)
     ds = load_dataset(settings, scope, tables)
-    assert ds.cases.height == ds.qa_reviews["case_id"].n_unique() > 0
+    assert ds.cases.height == 0 and ds.qa_reviews.height > 0
+    assert [i.rule for i in ds.report.issues if i.rule in ("unknown_case", "empty_table")] == []
     argv = ["quality", *WINDOW]
     got = _run(
         settings, argv, lambda src, tz, scope, tables: load_dataset(settings, scope, tables), pushdown=True
     )
     _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE cases RENAME COLUMN created_at TO opened_at")
+    con.commit()
+    con.close()
+    with pytest.raises(SourceError, match="required column 'created_at' is missing"):
+        load_dataset(settings, scope, tables)
 
 
-def test_quality_without_a_reviews_table_reads_the_cases_by_time(tmp_path):
-    folder = tmp_path / "noqa"
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_quality_without_a_reviews_table_or_from_csv(tmp_path, fmt):
+    """No case rows from a Parquet folder (none read) or a CSV folder (read whole, then cut),
+    with or without a reviews table: the cases' columns are kept and checked, nothing is
+    reported of the cases, and the report counts the reviews."""
+    folder = tmp_path / f"q_{fmt}"
     folder.mkdir()
-    pl.DataFrame({"agent_id": ["a1"], "name": ["Ann"], "team": ["T"]}).write_parquet(
-        folder / "agents.parquet"
-    )
-    pl.DataFrame(
-        {"case_id": ["c1"], "created_at": [NOW - dt.timedelta(days=3)], "queue": ["payments_fraud"]}
-    ).write_parquet(folder / "cases.parquet")
+    frames = {
+        "agents": pl.DataFrame({"agent_id": ["a1"], "name": ["Ann"], "team": ["T"]}),
+        "cases": pl.DataFrame(
+            {"case_id": ["c1"], "created_at": [NOW - dt.timedelta(days=3)], "queue": ["payments_fraud"]}
+        ),
+    }
     settings = Settings(source=SourceConfig(location=str(folder)))
     f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
     scope, tables = mcli.load_plan("quality", f, case_dims=False)
-    ds = load_dataset(settings, scope, tables)
-    assert ds.cases["case_id"].to_list() == ["c1"]
-    assert [i.rule for i in ds.report.issues if i.table == "cases"] == []
+    for with_reviews in (False, True):
+        if with_reviews:
+            frames["qa_reviews"] = pl.DataFrame(
+                {
+                    "review_id": ["r1", "r2"],
+                    "case_id": ["c1", "c9"],  # c9: not a case (not checked without case rows)
+                    "agent_id": ["a1", "a1"],
+                    "reviewed_at": [NOW - dt.timedelta(days=2), NOW - dt.timedelta(days=1)],
+                    "score": [90.0, 70.0],
+                }
+            )
+        for name, frame in frames.items():
+            if fmt == "parquet":
+                frame.write_parquet(folder / f"{name}.parquet")
+            else:
+                frame.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(
+                    folder / f"{name}.csv"
+                )
+        ds = load_dataset(settings, scope, tables)
+        assert ds.cases.height == 0 and "queue" in ds.cases.columns
+        assert [i.rule for i in ds.report.issues if i.table in ("cases", "qa_reviews")] == []
+        assert ds.qa_reviews.height == (2 if with_reviews else 0)
+    out = _run(
+        settings, ["quality", *WINDOW], lambda src, tz, sc, tb: load_dataset(settings, sc, tb), pushdown=True
+    )
+    rows = pl.read_csv(io.StringIO(out))
+    assert rows["reviews"].sum() == 2 and rows["mean_score"].mean() == 80.0

@@ -265,7 +265,7 @@ def _prepare(ctx: _Ctx) -> pl.DataFrame | None:
                 column=col,
             )
         return None
-    if df.height == 0 and raw.name in REQUIRED_TABLES:
+    if df.height == 0 and raw.name in REQUIRED_TABLES and raw.rows_read:
         # a new deployment may have no cases yet: usable, every page shows its empty state
         ctx.report.issues.append(
             Issue(
@@ -672,7 +672,7 @@ def validate_tables(
                 _warn_unknown(
                     report, t, origins[t], frames[t], "agent_id", known_agents, "unknown_agent", "agents"
                 )
-    if "cases" in frames:
+    if "cases" in frames and origins["cases"].rows_read:  # no case rows asked for: no check
         known_cases = frames["cases"]["case_id"]
         for t in ("qa_reviews", "events"):
             if t in frames:

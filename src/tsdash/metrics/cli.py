@@ -61,9 +61,9 @@ TABLES_READ: dict[str, tuple[str, ...]] = {
     "qa-criteria": (*_CASES, "qa_reviews", "qa_criteria"),
     "throughput": (*_CASES, "shifts"),
 }
-# Reports whose load reads only the reviewed cases when no case dimension is asked for (see
-# load_plan); tests/test_load_cli.py checks their output against a load of every case.
-REVIEWED_CASES_ONLY = frozenset({"quality"})
+# Reports whose load reads no case rows when no case dimension is asked for (see load_plan);
+# tests/test_load_cli.py checks their output against a load of every case.
+NO_CASE_ROWS = frozenset({"quality"})
 _CASE_DIM_OPTIONS = ("queue", "priority", "case_type", "channel")
 
 
@@ -74,16 +74,17 @@ def load_plan(metric: str, f: Filter, *, case_dims: bool = True):
     and the tables the report reads.
 
     ``quality`` without the case's dimensions (``case_dims=False``: no queue, priority, case type
-    or channel to filter or group by) reads of the cases only those reviewed in the scope: its
-    numbers come from the reviews and the agents alone, and the reviewed cases are read (and
-    validated) so that the reviews' checks see them."""
+    or channel to filter or group by) reads no case rows, only the cases table's columns (still
+    checked against the contract): its numbers come from the reviews and the agents alone. The
+    reviews are then not checked against the cases (a warning this command does not print;
+    ``tsdash validate`` and the Data page check every table)."""
     import dataclasses
 
     from tsdash.metrics.history import history_scope
 
     scope = history_scope(f)
-    if metric in REVIEWED_CASES_ONLY and not case_dims:
-        scope = dataclasses.replace(scope, reviewed_cases_only=True)
+    if metric in NO_CASE_ROWS and not case_dims:
+        scope = dataclasses.replace(scope, no_case_rows=True)
     return scope, TABLES_READ.get(metric)
 
 

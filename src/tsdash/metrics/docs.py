@@ -120,7 +120,10 @@ def _reports() -> str:
         "key columns come first, in `--by` order. Snapshot reports (backlog-now, workload, open-age, agent-load) ignore the date "
         "window and need no `--from`/`--to`. Numbers are unrounded, durations in seconds, dates `YYYY-MM-DD`, "
         "weeks the date of their Monday. Usage errors (unknown metric, bad date, `--from` after `--to`, "
-        "unknown agent/team/queue/priority/case type/channel, impossible `--by`) print one line and exit 2.",
+        "unknown agent/team/queue/priority/case type/channel, impossible `--by`) print one line and exit 2. "
+        "A report reads only the rows and tables it needs; `quality` without a queue, priority, case type "
+        "or channel reads no case rows (its numbers come from the reviews and the agents), so it does not "
+        "check the reviews against the cases: `tsdash validate` and the Data page do.",
         "",
         "| report | default columns | may group by | |",
         "|---|---|---|---|",

@@ -7,7 +7,6 @@ messages. Typing, renaming and the rules live in :mod:`tsdash.validate`.
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import os
 import re
@@ -36,6 +35,7 @@ class RawTable:
     error: str | None = None
     text_cells: bool = False  # True for CSV: every cell is text
     first_row_line: int = 1  # line number of data row 1 in the file (2 for CSV with a header)
+    rows_read: bool = True  # False: a scope of no rows (Scope.no_case_rows), the columns only
 
 
 def is_url(location: str) -> bool:
@@ -118,13 +118,6 @@ def read_folder(
         )
     if not folder.is_dir():
         raise SourceError(f"Source {folder} is a file, not a folder of table files or a database URL.")
-    if (
-        scope is not None
-        and scope.reviewed_cases_only
-        and not ("qa_reviews" in _wanted(tables) and _candidates(folder, cfg.table_name("qa_reviews")))
-    ):
-        # no reviews to tell which cases are reviewed: the cases by time, as for any report
-        scope = dataclasses.replace(scope, reviewed_cases_only=False)
     out: dict[str, RawTable] = {}
     scanned: dict[str, list[tuple[str, bool]]] = {}  # Parquet tables: (source, hive) to scan again
     for table in _wanted(tables):
@@ -167,7 +160,10 @@ def read_folder(
             out[table] = RawTable(table, label, None, f"cannot be read ({reason})")
             continue
         out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
-    _reviewed_cases(out, scanned.get("cases", []), cfg, scope)
+    if scope is not None and scope.no_case_rows:
+        _no_case_rows(out)
+    else:
+        _reviewed_cases(out, scanned.get("cases", []), cfg, scope)
     if scope is not None and scope.case_ids:
         _only_cases(out, cfg, scope.case_ids)
     elif scope is not None and not scope.is_all:
@@ -188,6 +184,15 @@ def _only_cases(out: dict[str, RawTable], cfg: SourceConfig, case_ids: tuple[str
     if shifts is not None and shifts.frame is not None:
         shifts.frame = shifts.frame.clear()
     _keep_children(out, cfg, "qa_criteria", "review_id", "qa_reviews", "review_id", text_too=True)
+
+
+def _no_case_rows(out: dict[str, RawTable]) -> None:
+    """A scope of no case rows: the cases table's columns only (Parquet read none; a CSV file is
+    read whole and cut here), marked so that validation does not take it for an empty table."""
+    cs = out.get("cases")
+    if cs is not None and cs.frame is not None:
+        cs.frame = cs.frame.clear()
+        cs.rows_read = False
 
 
 def _reviewed_cases(
@@ -844,7 +849,13 @@ def _read_sql(
             backend = conn.dialect.name
             # a big PostgreSQL cases table: read in two halves, every table from one snapshot
             # held by the first connection for the whole read (see _pg_read_halves)
-            if backend == "postgresql" and "cases" in _wanted(tables) and cfg.table_name("cases") in names:
+            no_rows = scope is not None and scope.no_case_rows
+            if (
+                backend == "postgresql"
+                and "cases" in _wanted(tables)
+                and cfg.table_name("cases") in names
+                and not no_rows
+            ):
                 blocks = _pg_split_blocks(conn, cfg, scope)
                 if blocks is not None:
                     split = _PgSplit(cfg, blocks)
@@ -874,6 +885,7 @@ def _read_sql(
                 and "cases" in _wanted(tables)
                 and cases_name in names
                 and not (scope is not None and scope.case_ids)
+                and not no_rows
             ):
                 # a big cases table: two rowid halves in one proved snapshot (see _SqliteSplit);
                 # set up before the first connection reads anything
@@ -920,7 +932,7 @@ def _read_sql(
                 if is_sqlite:
                     # SQLite keeps timestamps as text: parse them like CSV cells
                     frame = _sqlite_text(frame, table)
-                out[table] = RawTable(table, label, frame)
+                out[table] = RawTable(table, label, frame, rows_read=not (table == "cases" and no_rows))
     except SourceError:
         raise
     except SQLAlchemyError as exc:

@@ -48,9 +48,10 @@ class Scope:
     agents: tuple[str, ...] = ()
     # Given, the scope is these cases (whatever their time): their events and QA reviews, no shifts.
     case_ids: tuple[str, ...] = ()
-    # True: of the cases, only those reviewed in [since, until) (a QA report that reads nothing
-    # of the cases but their dimensions and their validity; shifts and events as usual).
-    reviewed_cases_only: bool = False
+    # True: no case rows, only the cases table's columns (checked against the contract): for a
+    # QA report whose numbers come from the reviews and the agents alone (tsdash metrics quality
+    # without a case dimension). Reviews are not checked against the cases then.
+    no_case_rows: bool = False
 
     def __post_init__(self) -> None:
         for b in (self.since, self.until):
@@ -81,7 +82,7 @@ class Scope:
             self.until.isoformat() if self.until else None,
             *self.dimensions().values(),
             self.case_ids,
-            self.reviewed_cases_only,
+            self.no_case_rows,
         )
 
 
@@ -117,6 +118,10 @@ def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool, qa_t=None) -
     if scope.case_ids:
         key = col("case_id")
         return [key.in_(list(scope.case_ids))] if key is not None else []
+    if scope.no_case_rows:
+        from sqlalchemy import false
+
+        return [false()]
     since, until = _bounds(scope, text)
     conds = []
     time_conds = []
@@ -134,7 +139,7 @@ def case_conditions(t, cfg: SourceConfig, scope: Scope, text: bool, qa_t=None) -
         qa_key = cfg.source_column("qa_reviews", "case_id")
         if key is not None and qa_conds and qa_key in qa_t.c:
             reviewed = key.in_(select(qa_t.c[qa_key]).where(*qa_conds))
-            conds.append(reviewed if scope.reviewed_cases_only else or_(and_(*time_conds), reviewed))
+            conds.append(or_(and_(*time_conds), reviewed))
         else:
             conds.extend(time_conds)
     for key, name in DIMENSION_COLUMNS.items():
@@ -235,12 +240,7 @@ def frame_filter(
         if table in ("cases", "qa_reviews", "events") and (c := name("case_id")):
             return pl.col(c).cast(pl.String).is_in(ids)
         return pl.lit(False) if table == "shifts" else None  # qa_criteria: cut by review after reading
-    if (
-        table == "cases"
-        and scope.reviewed_cases_only
-        and (scope.since is not None or scope.until is not None)
-    ):
-        # none by time: the reader adds the cases reviewed in the window (read._reviewed_cases)
+    if table == "cases" and scope.no_case_rows:
         return pl.lit(False)
     if table == "cases":
         created, resolved = name("created_at"), name("resolved_at")
