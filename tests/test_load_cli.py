@@ -84,6 +84,44 @@ def test_every_report_is_the_same_with_pushdown(source, full, name, extra):
     assert seen["scope"].since is not None and seen["tables"] == mcli.TABLES_READ[name]
 
 
+@pytest.mark.parametrize("name", sorted(mcli.OPEN_CASES_ONLY))
+def test_open_case_snapshots_read_only_the_cases_open_at_as_of(source, full, name):
+    """backlog-now, workload and open-age read the cases open at as-of (at the data's end and ten
+    days before it, when most of the cases then open were resolved later) and print what a load
+    of every case prints, by their default keys, another grouping and an agent; a queue filter
+    (checked against the cases read) reads by time."""
+    seen = {}
+
+    def scoped(src, tz, scope, tables):
+        seen["scope"], seen["ds"] = scope, load_dataset(source, scope, tables)
+        return seen["ds"]
+
+    by = {"backlog-now": "team", "workload": "team", "open-age": "case_type"}[name]
+    for as_of in (NOW, NOW - dt.timedelta(days=10)):
+        f = Filter(as_of.date(), as_of.date(), tz=TZ, as_of=as_of)
+        open_at = full.cases.filter(
+            (pl.col("created_at") < as_of)
+            & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= as_of))
+        )
+        for extra, narrow in (
+            ([], True),
+            (["--by", by], True),
+            (["--agent", "A03"], True),
+            (["--queue", "payments_fraud"], False),
+        ):
+            argv = [name, "--tz", TZ, "--as-of", as_of.isoformat(), *extra]
+            got = _run(source, argv, scoped, pushdown=True)
+            _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
+            assert got.count("\n") > 1, (name, extra)
+            scope = seen["scope"]
+            assert (scope == mcli.load_plan(name, f, case_filters=False)[0]) is narrow
+            if narrow:
+                assert (scope.since, scope.until) == (as_of, as_of + dt.timedelta(days=1))
+                ids = set(seen["ds"].cases["case_id"])
+                assert set(open_at["case_id"]) <= ids  # every case open at as-of is read
+                assert len(ids) < 0.2 * full.cases.height  # and few others
+
+
 def test_the_shell_command_uses_the_plan(source, full, capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no tsdash.toml: default settings, as `source`
     loads = []

@@ -64,10 +64,15 @@ TABLES_READ: dict[str, tuple[str, ...]] = {
 # Reports whose load reads no case rows when no case dimension is asked for (see load_plan);
 # tests/test_load_cli.py checks their output against a load of every case.
 NO_CASE_ROWS = frozenset({"quality"})
+# Snapshots of the cases open at as-of and nothing else (each row's own fields: age, due time,
+# escalation): without a case-dimension filter (whose values are checked against the cases
+# read), their load reads only the cases open at as-of. Not agent-load (resolved today, the
+# team's normal load) nor time-to-clear (the last 7 days' pace).
+OPEN_CASES_ONLY = frozenset({"backlog-now", "workload", "open-age"})
 _CASE_DIM_OPTIONS = ("queue", "priority", "case_type", "channel")
 
 
-def load_plan(metric: str, f: Filter, *, case_dims: bool = True):
+def load_plan(metric: str, f: Filter, *, case_dims: bool = True, case_filters: bool = True):
     """(scope, tables) a load for ``metric`` over ``f`` needs: the rows of the window and of the
     history the app keeps before it (:func:`tsdash.metrics.history.history_scope`: the previous
     period, the trend weeks, 130 days for tenure and pace; every case that exists from then on),
@@ -77,7 +82,12 @@ def load_plan(metric: str, f: Filter, *, case_dims: bool = True):
     or channel to filter or group by) reads no case rows, only the cases table's columns (still
     checked against the contract): its numbers come from the reviews and the agents alone. The
     reviews are then not checked against the cases (a warning this command does not print;
-    ``tsdash validate`` and the Data page check every table)."""
+    ``tsdash validate`` and the Data page check every table).
+
+    ``backlog-now``, ``workload`` and ``open-age`` without a queue, priority, case type or
+    channel filter (``case_filters=False``) read the cases open at as-of (now, when ``f`` has
+    none): created before it and not resolved before it (the scope's bounds only narrow the
+    read; the engine selects the open cases as always)."""
     import dataclasses
 
     from tsdash.metrics.history import history_scope
@@ -85,6 +95,13 @@ def load_plan(metric: str, f: Filter, *, case_dims: bool = True):
     scope = history_scope(f)
     if metric in NO_CASE_ROWS and not case_dims:
         scope = dataclasses.replace(scope, no_case_rows=True)
+    if metric in OPEN_CASES_ONLY and not case_filters:
+        from tsdash.sources.scope import Scope
+
+        at = (f.as_of or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        # resolved at or after `at` (or never), created before `at` + 1 day: a later as-of of
+        # the engine (now, a moment after this) still finds every case open at it
+        scope = Scope(since=at, until=at + dt.timedelta(days=1))
     return scope, TABLES_READ.get(metric)
 
 
@@ -276,7 +293,13 @@ def run(
             case_dims = any(getattr(args, o, None) for o in _CASE_DIM_OPTIONS) or any(
                 k in _CASE_DIM_OPTIONS for k in (by or ())
             )
-            scope, tables = load_plan(metric, Filter(start, end, tz=tz, as_of=as_of), case_dims=case_dims)
+            case_filters = any(getattr(args, o, None) for o in _CASE_DIM_OPTIONS)
+            scope, tables = load_plan(
+                metric,
+                Filter(start, end, tz=tz, as_of=as_of),
+                case_dims=case_dims,
+                case_filters=case_filters,
+            )
             ds = ds_loader(args.source, tz, scope, tables)
         else:
             ds = ds_loader(args.source, tz)
