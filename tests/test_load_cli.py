@@ -19,7 +19,7 @@ from tsdash.demo import generate_to
 from tsdash.metrics import cli as mcli
 from tsdash.metrics.filters import Filter
 from tsdash.metrics.registry import TABLES
-from tsdash.sources import SourceError, load_dataset
+from tsdash.sources import Scope, SourceError, load_dataset
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 TZ = "Europe/Berlin"
@@ -251,6 +251,7 @@ def test_quality_from_sqlite_reads_no_case_rows(source, full, tmp_path):
         settings, argv, lambda src, tz, scope, tables: load_dataset(settings, scope, tables), pushdown=True
     )
     _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
+    assert load_dataset(settings, Scope(no_case_rows=True), tables).cases.height == 0
     con = sqlite3.connect(db)
     con.execute("ALTER TABLE cases RENAME COLUMN created_at TO opened_at")
     con.commit()
@@ -297,6 +298,8 @@ def test_quality_without_a_reviews_table_or_from_csv(tmp_path, fmt):
         assert ds.cases.height == 0 and "queue" in ds.cases.columns
         assert [i.rule for i in ds.report.issues if i.table in ("cases", "qa_reviews")] == []
         assert ds.qa_reviews.height == (2 if with_reviews else 0)
+    # without time bounds too (a scope of no case rows is never "everything")
+    assert load_dataset(settings, Scope(no_case_rows=True), tables).cases.height == 0
     out = _run(
         settings, ["quality", *WINDOW], lambda src, tz, sc, tb: load_dataset(settings, sc, tb), pushdown=True
     )

@@ -123,7 +123,8 @@ def _reports() -> str:
         "unknown agent/team/queue/priority/case type/channel, impossible `--by`) print one line and exit 2. "
         "A report reads only the rows and tables it needs; `quality` without a queue, priority, case type "
         "or channel reads no case rows (its numbers come from the reviews and the agents), so it does not "
-        "check the reviews against the cases: `tsdash validate` and the Data page do.",
+        "check the reviews against the cases: `tsdash validate` and the Data page do; backlog-now, workload "
+        "and open-age without such a filter read only the cases open at as-of.",
         "",
         "| report | default columns | may group by | |",
         "|---|---|---|---|",

@@ -64,6 +64,7 @@ class Scope:
             self.since is None
             and self.until is None
             and not self.case_ids
+            and not self.no_case_rows
             and not any(self.dimensions().values())
         )
 
