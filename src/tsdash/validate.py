@@ -105,7 +105,7 @@ NAIVE_TS_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 # SQLAlchemy's SQLite DATETIME). Polars parses a fixed-width format ~6x faster than one with the
 # variable ``%.f`` (1M values: 38 vs 236 ms). A value it reads gets the instant NAIVE_TS_FORMAT
 # gives it (tested on random text); a value it cannot read (no fraction, fewer or more digits)
-# is read with NAIVE_TS_FORMAT, as before. See _quick_timestamps.
+# is read with NAIVE_TS_FORMAT, as before (see _typed).
 FIXED_TS_FORMAT = "%Y-%m-%d %H:%M:%S.%6f"
 
 
@@ -335,13 +335,15 @@ def _typed(ctx: _Ctx, df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, p
         ],
     )
     if quick:
-        parsed = _quick_timestamps(parsed, df, quick)
-        missed = {c: (parsed[c].is_null() & df[c].is_not_null()).arg_true() for c in quick}
+        # what the fixed format could not read: the naive format (the whole column again when
+        # more than a quarter missed), then, after the zone, the fallback chain
+        for c in sorted(quick):
+            parsed = _read_unread(parsed, df, c, _naive_text, whole_above=df.height // 4)
         parsed = parsed.with_columns(_naive_to_utc(pl.col(c), ctx.cfg) for c in quick)
-        for c, idx in missed.items():
-            if idx.len():
-                slow = df[idx].select(_timestamp_expr(c, ctx.cfg))[c]
-                parsed = parsed.with_columns(parsed[c].scatter(idx, slow))
+        for c in sorted(quick):
+            parsed = _read_unread(
+                parsed, df, c, lambda s: s.to_frame().select(_timestamp_expr(s.name, ctx.cfg)).to_series()
+            )
     bad: list[tuple[str, pl.DataFrame]] = []
     for c in present:
         mask = df[c.name].is_not_null() & parsed[c.name].is_null()
@@ -366,24 +368,25 @@ def _typed(ctx: _Ctx, df: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[str, p
     return typed, bad
 
 
-def _quick_timestamps(parsed: pl.DataFrame, df: pl.DataFrame, quick: set[str]) -> pl.DataFrame:
-    """The quick text-timestamp columns of ``parsed`` (read with FIXED_TS_FORMAT) with every value
-    that format could not read read with NAIVE_TS_FORMAT instead: the values that parse with
-    NAIVE_TS_FORMAT get its instant either way. A column mostly in another shape (no fraction,
-    milliseconds) is parsed again whole, as before the fixed-width pass; a few odd values are
-    parsed on their own and put in place."""
-    for c in sorted(quick):
-        idx = (parsed[c].is_null() & df[c].is_not_null()).arg_true()
-        if not idx.len():
-            continue
-        if idx.len() * 4 > df.height:
-            again = df[c].str.to_datetime(NAIVE_TS_FORMAT, strict=False, time_unit="us")
-        else:
-            again = parsed[c].scatter(
-                idx, df[c].gather(idx).str.to_datetime(NAIVE_TS_FORMAT, strict=False, time_unit="us")
-            )
-        parsed = parsed.with_columns(again.alias(c))
-    return parsed
+def _naive_text(values: pl.Series) -> pl.Series:
+    return values.str.to_datetime(NAIVE_TS_FORMAT, strict=False, time_unit="us")
+
+
+def _read_unread(
+    parsed: pl.DataFrame, df: pl.DataFrame, c: str, read, *, whole_above: int | None = None
+) -> pl.DataFrame:
+    """``parsed`` with the values of column ``c`` it holds no value for (the text ``df[c]`` is not
+    empty) read by ``read`` (text Series -> timestamps) and put in place; with more than
+    ``whole_above`` of them, ``read`` reads the whole column instead (a value read before gets
+    the same instant from ``read``: see FIXED_TS_FORMAT)."""
+    idx = (parsed[c].is_null() & df[c].is_not_null()).arg_true()
+    if not idx.len():
+        return parsed
+    if whole_above is not None and idx.len() > whole_above:
+        again = read(df[c])
+    else:
+        again = parsed[c].scatter(idx, read(df[c].gather(idx)))
+    return parsed.with_columns(again.alias(c))
 
 
 def _rules(table: str, df: pl.DataFrame) -> list[tuple[str, str | None, pl.Expr]]:
