@@ -28,6 +28,7 @@ from tsdash.metrics.history import covers, history_scope
 from tsdash.schema import TABLE_NAMES
 from tsdash.sources.scope import Scope
 from tsdash.ui.fmt import md_escape, md_lines
+from tsdash.ui.preload import preload_plotly
 from tsdash.ui.state import (
     DIMENSION_KEYS,
     FILTER_KEYS,
@@ -545,6 +546,7 @@ def frame(
     url_keys: tuple[str, ...] = (),
     require_data: bool = True,
     all_tables: bool = False,
+    charts: bool = True,
 ) -> Context:
     """Set up the page and return its :class:`Context`. Call it first in every page script.
 
@@ -552,9 +554,13 @@ def frame(
     filters. With ``require_data`` (default) the script stops after the frame when the data
     could not be loaded (the error is shown); pass False to draw something anyway (``ctx.ds`` is
     then None). The pages read :data:`PAGE_TABLES`; ``all_tables`` reads every table (the Data
-    page).
+    page). ``charts`` says whether the page draws Plotly charts on its first run: the browser
+    then loads Streamlit's Plotly component at once, otherwise once the page is drawn
+    (:mod:`tsdash.ui.preload`).
     """
     st.set_page_config(page_title=f"{title} · tsdash", page_icon=":material/shield:", layout="wide")
+    with st.sidebar:
+        preload_plotly(when="now" if charts else "idle")
     ss = st.session_state
     try:
         settings = load_settings()
