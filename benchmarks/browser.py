@@ -12,8 +12,9 @@ For each page (Overview, Live workload, and Handle time once its page exists):
 * warm, repeat: the same view again in a new browser session (the page's caches hit);
 * warm, switch: in an open app (the Data page of a view not computed yet), a click on the page's
   sidebar link -- no page load, Streamlit's scripts are already in the browser; the Data page
-  draws no chart, so this switch also loads Streamlit's Plotly component (several MB of script,
-  loaded on the first chart a browser tab draws);
+  draws no Plotly chart: it loads Streamlit's Plotly component (4.7 MB of script) once it has
+  drawn and stayed unchanged for 1 s (tsdash.ui.preload), so the click, 1.5 s after the page
+  was drawn, comes while that load is under way;
 * warm, switch from a chart page (the pages with Plotly charts): the same click from Backlog &
   flow, whose Plotly charts have loaded that component already (a lead moving between trend
   pages); Overview draws no Plotly chart, so a switch from it is the first kind;
@@ -115,10 +116,10 @@ def visit(browser, url: str) -> dict:
 def switch(browser, base: str, key: str, q: str, origin: str = "Data") -> dict:
     """Open the page ``origin`` (a path: "Data", "Backlog_and_flow"), then click the sidebar link
     to page ``key``: a page switch inside an open app (no page load, the browser already holds
-    Streamlit's scripts). From the Data page, which draws no Plotly chart (nor does Overview:
-    its tiles' sparklines are Streamlit's own), the switch also loads Streamlit's Plotly
-    component (a lazily loaded script of several MB, ~1 s here); from Backlog & flow, whose
-    charts are Plotly's, it is loaded already."""
+    Streamlit's scripts). The Data page draws no Plotly chart (nor does Overview: its tiles'
+    sparklines are Streamlit's own) and loads Streamlit's Plotly component once drawn and idle
+    (tsdash.ui.preload), which the click may overtake; from Backlog & flow, whose charts are
+    Plotly's, it is loaded already."""
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = ctx.new_page()
     try:
