@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import threading
 import weakref
 from collections import OrderedDict
@@ -282,13 +283,22 @@ def memo_table(fn: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
     read handle time by week; three sparklines read the flow by day). With ``f.as_of`` set the
     result is fully determined by the dataset, the filter and the arguments, so it is computed
     once and a copy handed out (at most ``TABLE_MEMO_SIZE`` tables per dataset). A filter without
-    an as-of reads the clock and is never remembered."""
+    an as-of reads the clock and is never remembered.
+
+    The key holds every keyword argument, those left at their default included, so that a call
+    through the registry (``TableDef.compute`` passes ``detail=False``) and a direct call that
+    leaves it out share one table."""
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(fn).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and p.default is not p.empty
+    }
 
     @functools.wraps(fn)
     def wrapper(ds: Dataset, f: Filter, by: Sequence[str] | None = None, **kw: Any) -> pl.DataFrame:
         if f.as_of is None:
             return fn(ds, f, by, **kw)
-        args = ((k, tuple(v) if isinstance(v, list) else v) for k, v in kw.items())
+        args = ((k, tuple(v) if isinstance(v, list) else v) for k, v in (defaults | kw).items())
         key = (fn.__name__, f, None if by is None else tuple(by), tuple(sorted(args)))
         memo = derived(ds, "table_memo", lambda _ds: _LRU(TABLE_MEMO_SIZE))
         hit = memo.get(key)
