@@ -5,5 +5,5 @@ time moved beyond normal variation). The body is in :mod:`tsdash.ui.overview`.""
 from tsdash import ui
 from tsdash.ui.overview import render_overview
 
-ctx = ui.frame("Overview", page="overview", charts=False)
+ctx = ui.frame("Overview", page="overview", plotly=False)
 render_overview(ctx)

@@ -4,5 +4,5 @@ searchable list of cases in the period and filters. The body is in :mod:`tsdash.
 from tsdash import ui
 from tsdash.ui.case_detail import render_cases
 
-ctx = ui.frame("Cases", page="cases", url_keys=("case",), charts=False)
+ctx = ui.frame("Cases", page="cases", url_keys=("case",), plotly=False)
 render_cases(ctx)

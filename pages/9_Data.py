@@ -5,5 +5,5 @@ The body is in :mod:`tsdash.ui.data_health`."""
 from tsdash import ui
 from tsdash.ui.data_health import render_data
 
-ctx = ui.frame("Data", page="data", require_data=False, all_tables=True, charts=False)
+ctx = ui.frame("Data", page="data", require_data=False, all_tables=True, plotly=False)
 render_data(ctx)

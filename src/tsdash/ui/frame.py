@@ -546,7 +546,7 @@ def frame(
     url_keys: tuple[str, ...] = (),
     require_data: bool = True,
     all_tables: bool = False,
-    charts: bool = True,
+    plotly: bool = True,
 ) -> Context:
     """Set up the page and return its :class:`Context`. Call it first in every page script.
 
@@ -554,13 +554,13 @@ def frame(
     filters. With ``require_data`` (default) the script stops after the frame when the data
     could not be loaded (the error is shown); pass False to draw something anyway (``ctx.ds`` is
     then None). The pages read :data:`PAGE_TABLES`; ``all_tables`` reads every table (the Data
-    page). ``charts`` says whether the page draws Plotly charts on its first run: the browser
+    page). ``plotly`` says whether the page draws Plotly charts on its first run: the browser
     then loads Streamlit's Plotly component at once, otherwise once the page is drawn
     (:mod:`tsdash.ui.preload`).
     """
     st.set_page_config(page_title=f"{title} · tsdash", page_icon=":material/shield:", layout="wide")
     with st.sidebar:
-        preload_plotly(when="now" if charts else "idle")
+        preload_plotly(when="now" if plotly else "idle")
     ss = st.session_state
     try:
         settings = load_settings()
