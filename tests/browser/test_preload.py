@@ -37,7 +37,7 @@ def test_a_page_without_charts_loads_the_component_for_the_next_page(server, pag
     started = page.evaluate(STARTED, chunk)
     assert started > drawn_at, (started, drawn_at)  # not while the page was drawing
     assert page.locator("[data-testid='stPlotlyChart']").count() == 0
-    # the preload's element takes no room: the sidebar's first heading is where it was without it
+    # the preload's element takes no room in the sidebar: its container is hidden
     hidden = page.locator(f"[data-testid='stElementContainer']:has(#{preload.MARKER})")
     assert hidden.count() == 1 and hidden.evaluate("e => getComputedStyle(e).display") == "none"
 
