@@ -26,8 +26,10 @@ def ds():
 
 
 def memo_keys(ds) -> list[tuple]:
+    """The memo's handle-time tables for the example's filter (the example's as-of is after its
+    window, so handle time also keeps its table as of the window's end: tests/metrics/test_settled.py)."""
     memo = derived(ds, "table_memo", lambda _ds: _LRU(TABLE_MEMO_SIZE))  # as memo_table makes it
-    return [k for k in memo.items if k[0] == "handle_time"]
+    return [k for k in memo.items if k[0] == "handle_time" and k[1] == F]
 
 
 def test_a_registry_call_and_a_direct_call_share_one_table(ds):

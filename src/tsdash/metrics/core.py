@@ -273,7 +273,10 @@ class _LRU:
                 self.items.popitem(last=False)
 
 
-TABLE_MEMO_SIZE = 64
+# Tables are aggregates (a few thousand rows at most). A view of Overview, Live workload and
+# Handle time adds ~26; handle time's settled parts (settled_parts) are reused by every later
+# view, and must outlive a few views of other pages and filters in between.
+TABLE_MEMO_SIZE = 256
 
 
 def memo_table(fn: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
@@ -308,6 +311,54 @@ def memo_table(fn: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
         return hit.clone()
 
     return wrapper
+
+
+def settled_parts(f: Filter, by: Sequence[str]) -> tuple[Filter, ...] | None:
+    """The filters to compute a *settled* table over ``f`` from, so that most of it is shared
+    with the same table at other as-of times through :func:`memo_table`.
+
+    Only for a table whose rows for a period that ended before as-of are the same at any later
+    as-of: its population and values are set by timestamps inside the period (all before as-of,
+    so none is masked) and by columns as-of does not touch -- handle time (cases resolved in
+    the period, their handle seconds), not a table whose past rows change with later events (an
+    escalation resolved, an open case closed) or with as-of itself (ages, backlog).
+
+    * The window ended before as-of: ``(f as of the window's end,)``, which every later as-of
+      shares.
+    * By week (or by date, without week): ``(the weeks (days) before the one as-of falls in,
+      as of the moment it began; the rest of the window at f's as-of)``. Every as-of in that
+      week (day) shares the first part, so a new view -- a page refreshed a minute later --
+      computes only the current week's rows.
+
+    None when neither applies: no as-of, a table by neither week nor date, as-of in the
+    window's first week (day) or at its end. The parts' rows are the table's rows; the groups
+    of the two parts are disjoint (their weeks or days differ).
+
+    >>> import datetime as dt
+    >>> f = Filter(dt.date(2026, 5, 2), dt.date(2026, 5, 29), as_of=dt.datetime(2026, 5, 29, 12, tzinfo=dt.UTC))
+    >>> [(p.start, p.end, p.as_of.isoformat()) for p in settled_parts(f, ("week",))]
+    [(datetime.date(2026, 5, 2), datetime.date(2026, 5, 24), '2026-05-25T00:00:00+00:00'), (datetime.date(2026, 5, 25), datetime.date(2026, 5, 29), '2026-05-29T12:00:00+00:00')]
+    >>> settled_parts(f, ("queue",)) is None
+    True
+    """
+    if f.as_of is None:
+        return None
+    as_of = f.resolved_as_of()
+    end = f.window_utc()[1]
+    if as_of > end:
+        return (f.with_(as_of=end),)
+    if as_of == end:
+        return None
+    day = as_of.astimezone(f.zone).date()
+    if "week" in by:
+        cut = day - dt.timedelta(days=day.weekday())
+    elif "date" in by:
+        cut = day
+    else:
+        return None
+    if cut <= f.start:
+        return None
+    return f.with_(end=cut - dt.timedelta(days=1), as_of=f.midnight_utc(cut)), f.with_(start=cut)
 
 
 def _reviews_with_team(ds: Dataset) -> pl.DataFrame:

@@ -35,6 +35,7 @@ from tsdash.metrics.core import (
     finish,
     local_date,
     memo_table,
+    settled_parts,
     ts_lit,
     view,
 )
@@ -298,8 +299,16 @@ def handle_time(
     values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """AHT, median and p90 (linear interpolation) of handle_seconds of cases resolved in the window
-    that have one; by the assigned agent and the week of resolved_at (default)."""
+    that have one; by the assigned agent and the week of resolved_at (default).
+
+    Settled (see :func:`tsdash.metrics.core.settled_parts`): a case resolved before as-of keeps
+    its row at every later as-of, so a table by week (or date) is computed from the weeks before
+    as-of's week, shared by every as-of in that week, and the current week's rows."""
     by = check_by("handle-time", ("agent_id", "week") if by is None else by, CASE_BY)
+    parts = settled_parts(f, by)
+    if parts is not None:
+        done = [handle_time(ds, p, by, detail=detail, values=values) for p in parts]
+        return done[0] if len(done) == 1 else pl.concat(done).sort(list(by), nulls_last=True)
     v = view(ds, f)
     return _duration_table(
         "handle-time",
