@@ -132,11 +132,21 @@ def test_no_parts_where_nothing_settles():
 def test_by_week_the_numbers_by_hand_and_the_past_computed_once(views):
     ds = normalize(tables())
     assert handle_time(ds, window(A1), ("week",)).rows() == [WEEK1, WEEK2_A1]
-    assert views == [(W1, dt.date(2026, 3, 8), _t(9, 0)), (W2, dt.date(2026, 3, 15), A1)]
+    assert views == [(W1, dt.date(2026, 3, 15), A1)]  # the first view: the whole table, once
     views.clear()
-    # a day later: the case resolved in between counts; the past weeks come from the memo
+    # a day later: the case resolved in between counts; the weeks before A1's week are the
+    # first view's rows, and only the current week is computed
     assert handle_time(ds, window(A2), ("week",)).rows() == [WEEK1, WEEK2_A2]
     assert views == [(W2, dt.date(2026, 3, 15), A2)]
+    views.clear()
+    # what the first view left is the past part as of its Monday
+    assert handle_time.recall(
+        ds, window(A1).with_(end=dt.date(2026, 3, 8), as_of=_t(9, 0)), ("week",)
+    ).rows() == [WEEK1]
+    # a week later, over three weeks: another cut, nothing to share, the whole table again
+    three = Filter(W1, dt.date(2026, 3, 22), as_of=_t(16, 1))
+    assert handle_time(ds, three, ("week",)).rows() == [WEEK1, WEEK2_A2]
+    assert views == [(W1, dt.date(2026, 3, 22), _t(16, 1))]
 
 
 def test_a_window_that_ended_is_computed_as_of_its_end_once(views):
@@ -166,6 +176,7 @@ def test_the_same_rows_as_the_table_at_once_on_the_fixture(monkeypatch):
 # Resolutions in the three weeks around as-of (which is on a whole UTC hour): at any minute,
 # on whole hours (local midnights in most zones) or a minute before one, where the cuts lie.
 _back = st.one_of(
+    st.integers(min_value=-12 * 60, max_value=12 * 60),  # around as-of: today's cases
     st.integers(min_value=-3 * 24 * 60, max_value=21 * 24 * 60),
     st.integers(min_value=-3 * 24, max_value=21 * 24).map(lambda h: 60 * h),
     st.integers(min_value=-3 * 24, max_value=21 * 24).map(lambda h: 60 * h + 1),
@@ -200,7 +211,9 @@ def _around(as_of: dt.datetime, cases: list[tuple]) -> dict[str, pl.DataFrame]:
     hour=st.integers(min_value=0, max_value=30 * 24),
     back=st.integers(min_value=0, max_value=25),
     days=st.integers(min_value=0, max_value=30),
-    later=st.integers(min_value=0, max_value=4 * 24 * 60),
+    later=st.one_of(
+        st.integers(min_value=0, max_value=6 * 60), st.integers(min_value=0, max_value=4 * 24 * 60)
+    ),
     by=st.sampled_from([("week",), ("date",), ("week", "queue"), ("date", "agent_id"), ("queue",), ()]),
 )
 def test_the_same_rows_as_the_table_at_once(cases, zone, hour, back, days, later, by):

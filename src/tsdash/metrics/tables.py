@@ -302,13 +302,30 @@ def handle_time(
     that have one; by the assigned agent and the week of resolved_at (default).
 
     Settled (see :func:`tsdash.metrics.core.settled_parts`): a case resolved before as-of keeps
-    its row at every later as-of, so a table by week (or date) is computed from the weeks before
-    as-of's week, shared by every as-of in that week, and the current week's rows."""
+    its row at every later as-of. A window that has ended is computed as of its end; a table by
+    week (or date) leaves its rows before as-of's week for every later as-of in that week, which
+    then computes the current week's rows only."""
     by = check_by("handle-time", ("agent_id", "week") if by is None else by, CASE_BY)
     parts = settled_parts(f, by)
+    if parts is not None and len(parts) == 1:
+        return handle_time(ds, parts[0], by, detail=detail, values=values)
     if parts is not None:
-        done = [handle_time(ds, p, by, detail=detail, values=values) for p in parts]
-        return done[0] if len(done) == 1 else pl.concat(done).sort(list(by), nulls_last=True)
+        past_f, recent_f = parts
+        past = handle_time.recall(ds, past_f, by, detail=detail, values=values)
+        if past is not None:
+            recent = handle_time(ds, recent_f, by, detail=detail, values=values)
+            return pl.concat([past, recent]).sort(list(by), nulls_last=True)
+    table = _handle_time(ds, f, by, detail, values)
+    if parts is not None:
+        time_key, cut = ("week" if "week" in by else "date"), parts[1].start
+        past = table.filter(pl.col(time_key) < cut)
+        handle_time.remember(ds, parts[0], by, past, detail=detail, values=values)
+    return table
+
+
+def _handle_time(
+    ds: Dataset, f: Filter, by: Sequence[str], detail: bool, values: Sequence[str] | None
+) -> pl.DataFrame:
     v = view(ds, f)
     return _duration_table(
         "handle-time",
