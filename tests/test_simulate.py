@@ -92,8 +92,9 @@ def test_new_cases_continue_the_ids_and_validate_clean(simulated):
     before, after, summary = simulated["before"], simulated["after"], simulated["summary"]
     old_max = max(_num(c) for c in before.cases["case_id"])
     new = after.cases.filter(~pl.col("case_id").is_in(before.cases["case_id"].implode()))
-    # 6 per minute for 45 minutes: Poisson mean 270
-    assert 220 <= summary.created <= 320
+    # 6 per minute for 45 minutes: Poisson mean 270, sd 16.4; the bounds are 4 sd out, since the
+    # draws change with the wall clock the fixture starts at (300 start times gave 224-310)
+    assert 200 <= summary.created <= 340
     assert new.height == summary.created
     assert sorted(_num(c) for c in new["case_id"]) == list(range(old_max + 1, old_max + 1 + summary.created))
     assert all(len(c) == len(before.cases["case_id"][0]) for c in new["case_id"])  # C0000001 style kept
@@ -158,7 +159,9 @@ def test_resolutions_escalations_and_events_are_consistent(simulated):
 def test_reviews_score_resolved_cases_with_the_demo_criteria(simulated):
     before, after, s = simulated["before"], simulated["after"], simulated["summary"]
     new = after.qa_reviews.filter(~pl.col("review_id").is_in(before.qa_reviews["review_id"].implode()))
-    assert new.height == s.reviews and s.reviews >= 10  # 8.5 % of 6 per minute for 45 min: mean 23
+    # 8.5 % of 6 per minute for 45 min: Poisson mean 23, sd 4.8. The draws change with the wall clock
+    # the fixture starts at: 300 start times gave 9-31 and one CI run 8, so 4 is the bound (P < 1e-5)
+    assert new.height == s.reviews and s.reviews >= 4
     old_max = max(_num(r) for r in before.qa_reviews["review_id"])
     assert sorted(_num(r) for r in new["review_id"]) == list(range(old_max + 1, old_max + 1 + s.reviews))
     assert new["case_id"].n_unique() == new.height
