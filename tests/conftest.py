@@ -14,6 +14,13 @@ from pathlib import Path
 
 import pytest
 
+# Streamlit sets Plotly's default template to its own when its plotly_chart module is imported;
+# tsdash.ui.charts sets the house template on import. In the app Streamlit is always imported
+# first (the server runs the page scripts); a test worker that imported tsdash.ui.charts first
+# and Streamlit later (an AppTest) would draw later figures in Streamlit's template. Import it
+# first here, as the app does, so that no test depends on the order the workers run tests in.
+import streamlit.elements.plotly_chart  # noqa: E402, F401  (before anything imports tsdash.ui.charts)
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRE_ALL = os.environ.get("TSDASH_REQUIRE_ALL") == "1"
 PG_URL = os.environ.get("TSDASH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
