@@ -101,7 +101,9 @@ def job_table(spec: dict) -> dict:
         from tsdash.sources import load_dataset
 
         # the default table, no case dimension asked for: the plan `tsdash metrics NAME` uses
-        scope, tables = load_plan(name, f, case_dims=False, case_filters=False)
+        scope, tables = load_plan(
+            name, f, case_dims=False, case_filters=False, case_columns=TABLES[name].default_by
+        )
         ds = load_dataset(settings, scope, tables)
         t1 = time.perf_counter()
         out = TABLES[name].compute(ds, f, pass_mark=settings.qa_pass_mark)

@@ -5,6 +5,7 @@ what it prints on the whole dataset."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import io
 import sqlite3
@@ -20,6 +21,7 @@ from tsdash.metrics import cli as mcli
 from tsdash.metrics.filters import Filter
 from tsdash.metrics.registry import TABLES
 from tsdash.sources import Scope, SourceError, load_dataset
+from tsdash.sources.scope import UNREADABLE_CASE_COLUMNS
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 TZ = "Europe/Berlin"
@@ -67,10 +69,24 @@ def test_the_scope_is_a_strict_part_of_the_history(source, full):
     assert ds.read_tables == frozenset({"cases", "agents"}) and ds.events.height == 0
 
 
+EXTRAS = {
+    "all": [],
+    "queue": ["--queue", "payments_fraud"],
+    "case_type": ["--case-type", "chargeback_abuse"],
+    "channel": ["--channel", "livestream"],
+}
+# the informational columns no report shows: never read by `tsdash metrics`
+INFORMATIONAL = ("escalation_reason", "outcome", "status")
+
+
 @pytest.mark.parametrize("name", list(TABLES))
-@pytest.mark.parametrize("extra", [[], ["--queue", "payments_fraud"]], ids=["all", "queue"])
+@pytest.mark.parametrize("extra", list(EXTRAS))
 def test_every_report_is_the_same_with_pushdown(source, full, name, extra):
+    """Every report, with no filter, a queue, a case type and a channel: the plan's rows, tables
+    and columns give what a load of everything gives. The columns no report looks at are not
+    read: a case type or channel only when it filters."""
     seen = {}
+    extra = EXTRAS[extra]
 
     def scoped(src, tz, scope, tables):
         seen["scope"], seen["tables"] = scope, tables
@@ -82,6 +98,112 @@ def test_every_report_is_the_same_with_pushdown(source, full, name, extra):
     _same_csv(got, want)
     assert want.count("\n") > 1  # a header and rows
     assert seen["scope"].since is not None and seen["tables"] == mcli.TABLES_READ[name]
+    filtered = {"--case-type": "case_type", "--channel": "channel"}.get(extra[0] if extra else "")
+    by = set(TABLES[name].default_by)
+    want_unread = {c for c in UNREADABLE_CASE_COLUMNS if c != filtered and c not in by}
+    assert set(seen["scope"].unread) == want_unread and set(INFORMATIONAL) <= want_unread
+
+
+@pytest.mark.parametrize(
+    "name", [n for n, t in TABLES.items() if {"case_type", "channel"} <= set(t.allowed_by)]
+)
+def test_grouped_by_case_type_or_channel_reads_that_column(source, full, name):
+    """--by case_type (or channel) reads that column and prints what a load of everything
+    prints; the other unreadable columns are still left out."""
+    seen = {}
+
+    def scoped(src, tz, scope, tables):
+        seen["scope"] = scope
+        return load_dataset(source, scope, tables)
+
+    for key in ("case_type", "channel"):
+        argv = [name, *WINDOW, "--by", key]
+        got = _run(source, argv, scoped, pushdown=True)
+        _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
+        assert got.count("\n") > 2, (name, key)  # a header and several groups
+        assert set(seen["scope"].unread) == set(UNREADABLE_CASE_COLUMNS) - {key}
+
+
+def test_unread_columns_are_not_read_and_hold_nulls(source, full):
+    """A load that leaves out the unreadable columns has the same rows and every other value, and
+    nulls in those columns, from Parquet and from SQLite."""
+    f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+    scope, tables = mcli.load_plan("escalations", f, case_dims=False, case_filters=False, case_columns=())
+    assert scope.unread == UNREADABLE_CASE_COLUMNS
+    wide = load_dataset(source, dataclasses.replace(scope, unread=()), tables)
+    narrow = load_dataset(source, scope, tables)
+    assert narrow.cases.columns == wide.cases.columns
+    assert narrow.cases.height == wide.cases.height > 1000
+    for c in UNREADABLE_CASE_COLUMNS:
+        assert wide.cases[c].null_count() < wide.cases.height  # the demo fills them in
+        assert narrow.cases[c].null_count() == narrow.cases.height, c
+    rest = [c for c in wide.cases.columns if c not in UNREADABLE_CASE_COLUMNS]
+    assert_frame_equal(narrow.cases.select(rest), wide.cases.select(rest))
+
+
+def test_unread_columns_with_a_column_mapping_from_sqlite_and_csv(tmp_path):
+    """With [columns.cases] mapping: an unread contract column mapped from a source column
+    (status = "state") leaves that column out without a "mapped column missing" error; a source
+    column that a column which is read comes from (queue = "outcome") is read though its name is
+    an unread contract column's. SQLite (the SELECT) and CSV (read whole, then cut)."""
+    t0 = NOW - dt.timedelta(days=3)
+    cases = pl.DataFrame(
+        {
+            "case_id": ["c1", "c2", "c3"],
+            "created_at": [t0, t0, t0 + dt.timedelta(hours=1)],
+            "resolved_at": [t0 + dt.timedelta(hours=2), None, t0 + dt.timedelta(hours=3)],
+            "outcome": ["payments_fraud", "payments_fraud", "counterfeit"],  # the queue, mapped
+            "state": ["closed", "open", "closed"],  # the status, mapped
+            "channel": ["app", "web", "app"],
+            "escalated_at": [None, t0 + dt.timedelta(minutes=30), None],
+        }
+    )
+    agents = pl.DataFrame({"agent_id": ["a1"], "name": ["Ann"], "team": ["T"]})
+    mapping = {"cases": {"queue": "outcome", "status": "state"}}
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    cases.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(csv_dir / "cases.csv")
+    agents.write_csv(csv_dir / "agents.csv")
+    db = tmp_path / "m.sqlite"
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE TABLE cases (case_id TEXT, created_at TEXT, resolved_at TEXT, outcome TEXT, state TEXT, channel TEXT, escalated_at TEXT)"
+    )
+    con.executemany(
+        "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)",
+        cases.with_columns(pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S")).rows(),
+    )
+    con.execute("CREATE TABLE agents (agent_id TEXT, name TEXT, team TEXT)")
+    con.execute("INSERT INTO agents VALUES ('a1', 'Ann', 'T')")
+    con.commit()
+    con.close()
+    f = Filter(dt.date(2026, 11, 16), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+    for location in (str(csv_dir), f"sqlite:///{db}"):
+        settings = Settings(source=SourceConfig(location=location, columns=mapping))
+        scope, tables = mcli.load_plan("escalations", f, case_columns=())
+        ds = load_dataset(settings, scope, tables)
+        assert ds.report.fatal == [], location
+        assert ds.cases.sort("case_id")["queue"].to_list() == [
+            "payments_fraud",
+            "payments_fraud",
+            "counterfeit",
+        ]
+        assert ds.cases["status"].null_count() == 3 and ds.cases["channel"].null_count() == 3
+        assert ds.cases["escalated"].sum() == 1
+        everything = load_dataset(settings)
+        assert everything.cases.sort("case_id")["status"].to_list() == ["closed", "open", "closed"]
+        by_queue = mcli.TABLES["escalations"].compute(ds, f, ("queue",))
+        assert by_queue.sort("queue").select("queue", "created", "escalated").rows() == [
+            ("counterfeit", 1, 0),
+            ("payments_fraud", 2, 1),
+        ]
+
+
+def test_a_scope_cannot_leave_out_a_column_it_needs():
+    with pytest.raises(ValueError, match="must be read"):
+        Scope(unread=("queue",))
+    with pytest.raises(ValueError, match="filters on channel"):
+        Scope(channels=("app",), unread=("channel",))
 
 
 @pytest.mark.parametrize("name", sorted(mcli.OPEN_CASES_ONLY))
@@ -114,7 +236,8 @@ def test_open_case_snapshots_read_only_the_cases_open_at_as_of(source, full, nam
             _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
             assert got.count("\n") > 1, (name, extra)
             scope = seen["scope"]
-            assert (scope == mcli.load_plan(name, f, case_filters=False)[0]) is narrow
+            plan = mcli.load_plan(name, f, case_filters=False)[0]
+            assert (dataclasses.replace(scope, unread=()) == plan) is narrow
             if narrow:
                 assert (scope.since, scope.until) == (as_of, as_of + dt.timedelta(days=1))
                 ids = set(seen["ds"].cases["case_id"])
@@ -141,6 +264,7 @@ def test_the_shell_command_uses_the_plan(source, full, capsys, monkeypatch, tmp_
     [(scope, tables)] = loads
     assert tables == ("cases", "agents")
     assert scope.since == dt.datetime(2026, 5, 31, tzinfo=dt.UTC)  # Nov 2 - 130 d = Jun 25: Jun 1 - 1 d
+    assert scope.unread == UNREADABLE_CASE_COLUMNS
 
 
 def test_a_queue_with_only_older_cases_is_named_as_outside_the_cases_read(tmp_path):

@@ -227,7 +227,7 @@ def _prepare(ctx: _Ctx) -> pl.DataFrame | None:
     mapping = cfg.columns.get(raw.name, {})
     renames = {}
     for contract_col, source_col in mapping.items():
-        if contract_col not in spec.names:
+        if contract_col not in spec.names or contract_col in raw.unread:  # left out on purpose
             continue
         if source_col in df.columns:
             renames[source_col] = contract_col

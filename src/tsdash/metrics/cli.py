@@ -21,7 +21,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,11 +72,24 @@ OPEN_CASES_ONLY = frozenset({"backlog-now", "workload", "open-age"})
 _CASE_DIM_OPTIONS = ("queue", "priority", "case_type", "channel")
 
 
-def load_plan(metric: str, f: Filter, *, case_dims: bool = True, case_filters: bool = True):
+def load_plan(
+    metric: str,
+    f: Filter,
+    *,
+    case_dims: bool = True,
+    case_filters: bool = True,
+    case_columns: Iterable[str] | None = None,
+):
     """(scope, tables) a load for ``metric`` over ``f`` needs: the rows of the window and of the
     history the app keeps before it (:func:`tsdash.metrics.history.history_scope`: the previous
     period, the trend weeks, 130 days for tenure and pace; every case that exists from then on),
     and the tables the report reads.
+
+    ``case_columns``: of the case columns a load may leave out
+    (:data:`tsdash.sources.scope.UNREADABLE_CASE_COLUMNS`: case type, channel, escalation reason,
+    outcome, status), those the report filters or groups by; the others are not read (no table
+    of :data:`TABLES` shows them; tests/test_load_cli.py checks every report against a load of
+    every column). None reads them all.
 
     ``quality`` without the case's dimensions (``case_dims=False``: no queue, priority, case type
     or channel to filter or group by) reads no case rows, only the cases table's columns (still
@@ -91,8 +104,11 @@ def load_plan(metric: str, f: Filter, *, case_dims: bool = True, case_filters: b
     import dataclasses
 
     from tsdash.metrics.history import history_scope
+    from tsdash.sources.scope import UNREADABLE_CASE_COLUMNS
 
-    scope = history_scope(f)
+    keep = set(UNREADABLE_CASE_COLUMNS if case_columns is None else case_columns)
+    unread = tuple(c for c in UNREADABLE_CASE_COLUMNS if c not in keep)
+    scope = dataclasses.replace(history_scope(f), unread=unread)
     if metric in NO_CASE_ROWS and not case_dims:
         scope = dataclasses.replace(scope, no_case_rows=True)
     if metric in OPEN_CASES_ONLY and not case_filters:
@@ -101,7 +117,7 @@ def load_plan(metric: str, f: Filter, *, case_dims: bool = True, case_filters: b
         at = (f.as_of or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         # resolved at or after `at` (or never), created before `at` + 1 day: a later as-of of
         # the engine (now, a moment after this) still finds every case open at it
-        scope = Scope(since=at, until=at + dt.timedelta(days=1))
+        scope = Scope(since=at, until=at + dt.timedelta(days=1), unread=unread)
     return scope, TABLES_READ.get(metric)
 
 
@@ -294,11 +310,13 @@ def run(
                 k in _CASE_DIM_OPTIONS for k in (by or ())
             )
             case_filters = any(getattr(args, o, None) for o in _CASE_DIM_OPTIONS)
+            used = {o for o in _CASE_DIM_OPTIONS if getattr(args, o, None)} | set(by or td.default_by)
             scope, tables = load_plan(
                 metric,
                 Filter(start, end, tz=tz, as_of=as_of),
                 case_dims=case_dims,
                 case_filters=case_filters,
+                case_columns=used,
             )
             ds = ds_loader(args.source, tz, scope, tables)
         else:

@@ -121,7 +121,9 @@ def _reports() -> str:
         "window and need no `--from`/`--to`. Numbers are unrounded, durations in seconds, dates `YYYY-MM-DD`, "
         "weeks the date of their Monday. Usage errors (unknown metric, bad date, `--from` after `--to`, "
         "unknown agent/team/queue/priority/case type/channel, impossible `--by`) print one line and exit 2. "
-        "A report reads only the rows and tables it needs; `quality` without a queue, priority, case type "
+        "A report reads only the rows, tables and case columns it needs (never the escalation reason, "
+        "outcome or status, which no report shows; the case type and channel only to filter or group by "
+        "them); `quality` without a queue, priority, case type "
         "or channel reads no case rows (its numbers come from the reviews and the agents), so it does not "
         "check the reviews against the cases: `tsdash validate` and the Data page do; backlog-now, workload "
         "and open-age without such a filter read only the cases open at as-of.",

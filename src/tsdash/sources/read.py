@@ -36,6 +36,7 @@ class RawTable:
     text_cells: bool = False  # True for CSV: every cell is text
     first_row_line: int = 1  # line number of data row 1 in the file (2 for CSV with a header)
     rows_read: bool = True  # False: a scope of no rows (Scope.no_case_rows), the columns only
+    unread: tuple[str, ...] = ()  # contract columns left out on purpose (Scope.unread)
 
 
 def is_url(location: str) -> bool:
@@ -94,6 +95,10 @@ def _scan_parquet(
         pred = frame_filter(table, lf.collect_schema(), cfg, scope, cfg.timezone)
         if pred is not None:
             lf = lf.filter(pred)
+    if scope is not None and table == "cases":
+        drop = scope.unread_sources(cfg, lf.collect_schema().names())
+        if drop:
+            lf = lf.drop(drop)
     return lf.collect()
 
 
@@ -159,7 +164,13 @@ def read_folder(
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             out[table] = RawTable(table, label, None, f"cannot be read ({reason})")
             continue
-        out[table] = RawTable(table, label, frame, text_cells=text, first_row_line=2 if text else 1)
+        unread: tuple[str, ...] = ()
+        if table == "cases" and scope is not None and scope.unread:
+            unread = scope.unread
+            frame = frame.drop(scope.unread_sources(cfg, frame.columns))  # CSV: read whole
+        out[table] = RawTable(
+            table, label, frame, text_cells=text, first_row_line=2 if text else 1, unread=unread
+        )
     if scope is not None and scope.no_case_rows:
         _no_case_rows(out)
     else:
@@ -217,13 +228,14 @@ def _reviewed_cases(
         missing = reviewed.filter(~pl.col(key_q).is_in(cs.frame[key_c].implode())).collect().get_column(key_q)
     if missing.len() == 0:
         return
-    only_dims = Scope(**scope.dimensions())
+    only_dims = Scope(**scope.dimensions(), unread=scope.unread)
     extra = []
     for source, hive in sources:
         lf = pl.scan_parquet(source, hive_partitioning=hive) if hive else pl.scan_parquet(source)
         pred = frame_filter("cases", lf.collect_schema(), cfg, only_dims, cfg.timezone)
         lf = lf.filter(pl.col(key_c).is_in(missing.implode()))
-        extra.append((lf.filter(pred) if pred is not None else lf).collect())
+        drop = scope.unread_sources(cfg, lf.collect_schema().names())
+        extra.append((lf.filter(pred) if pred is not None else lf).drop(drop).collect())
     if any(e.height for e in extra):
         cs.frame = pl.concat([cs.frame, *extra], how="diagonal_relaxed")
 
@@ -902,7 +914,13 @@ def _read_sql(
                 t = reflected(name)
                 if table == "cases":
                     cases_t = t
-                query = select(t)
+                unread: tuple[str, ...] = ()
+                if table == "cases" and scope is not None and scope.unread:
+                    unread = scope.unread
+                    drop = set(scope.unread_sources(cfg, [c.name for c in t.c]))
+                    query = select(*(c for c in t.c if c.name not in drop))
+                else:
+                    query = select(t)
                 if scope is not None and not scope.is_all:
                     conds = (
                         case_conditions(t, cfg, scope, is_sqlite, qa_t)
@@ -932,7 +950,9 @@ def _read_sql(
                 if is_sqlite:
                     # SQLite keeps timestamps as text: parse them like CSV cells
                     frame = _sqlite_text(frame, table)
-                out[table] = RawTable(table, label, frame, rows_read=not (table == "cases" and no_rows))
+                out[table] = RawTable(
+                    table, label, frame, rows_read=not (table == "cases" and no_rows), unread=unread
+                )
     except SourceError:
         raise
     except SQLAlchemyError as exc:

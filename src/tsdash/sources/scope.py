@@ -27,6 +27,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from tsdash.config import SourceConfig
+from tsdash.schema import CONTRACT
+
+# Optional case columns that no row rule, SLA target, as-of mask or derived column reads
+# (docs/DATA_CONTRACT.md): a load may leave them out (``Scope.unread``) and the dataset then
+# holds them as nulls. ``case_type`` and ``channel`` are dimensions: a load that filters or
+# groups by one must read it.
+UNREADABLE_CASE_COLUMNS = ("case_type", "channel", "escalation_reason", "outcome", "status")
 
 DIMENSION_COLUMNS = {
     "queues": "queue",
@@ -52,14 +59,26 @@ class Scope:
     # QA report whose numbers come from the reviews and the agents alone (tsdash metrics quality
     # without a case dimension). Reviews are not checked against the cases then.
     no_case_rows: bool = False
+    # Columns of ``cases`` not read (of UNREADABLE_CASE_COLUMNS): a report that looks at none of
+    # them (tsdash metrics, see tsdash.metrics.cli.load_plan). They hold nulls in the dataset.
+    unread: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for b in (self.since, self.until):
             if b is not None and b.tzinfo is None:
                 raise ValueError("Scope bounds must be time-zone aware")
+        wrong = [c for c in self.unread if c not in UNREADABLE_CASE_COLUMNS]
+        if wrong:
+            raise ValueError(
+                f"Scope.unread: {wrong} must be read (only {UNREADABLE_CASE_COLUMNS} may be left out)"
+            )
+        for key, name in DIMENSION_COLUMNS.items():
+            if name in self.unread and getattr(self, key):
+                raise ValueError(f"Scope filters on {name} and leaves it unread")
 
     @property
     def is_all(self) -> bool:
+        """Every row (``unread`` aside: it leaves out columns, not rows)."""
         return (
             self.since is None
             and self.until is None
@@ -84,7 +103,19 @@ class Scope:
             *self.dimensions().values(),
             self.case_ids,
             self.no_case_rows,
+            self.unread,
         )
+
+    def unread_sources(self, cfg: SourceConfig, present) -> list[str]:
+        """The columns of the source's cases table (of ``present``) a load leaves out: those of
+        the unread contract columns, unless a column that is read comes from it too ([columns]
+        mapping); a column named like an unread contract column but mapped from another one is
+        left out as well (validation would drop it)."""
+        if not self.unread:
+            return []
+        read = {cfg.source_column("cases", c) for c in CONTRACT["cases"].names if c not in self.unread}
+        drop = ({cfg.source_column("cases", c) for c in self.unread} | set(self.unread)) - read
+        return [c for c in present if c in drop]
 
 
 # ------------------------------------------------------------------ SQL
