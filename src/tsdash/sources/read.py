@@ -167,7 +167,9 @@ def read_folder(
         unread: tuple[str, ...] = ()
         if table == "cases" and scope is not None and scope.unread:
             unread = scope.unread
-            frame = frame.drop(scope.unread_sources(cfg, frame.columns))  # CSV: read whole
+            drop = scope.unread_sources(cfg, frame.columns)  # CSV: read whole (Parquet: none left)
+            if drop:  # (a drop of nothing still copies a frame read in chunks into one)
+                frame = frame.drop(drop)
         out[table] = RawTable(
             table, label, frame, text_cells=text, first_row_line=2 if text else 1, unread=unread
         )
