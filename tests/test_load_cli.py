@@ -429,3 +429,36 @@ def test_quality_without_a_reviews_table_or_from_csv(tmp_path, fmt):
     )
     rows = pl.read_csv(io.StringIO(out))
     assert rows["reviews"].sum() == 2 and rows["mean_score"].mean() == 80.0
+
+
+def test_unread_columns_from_postgresql(source, full, pg_url):
+    """PostgreSQL: the SELECT leaves the columns out; escalations, by queue and by case type,
+    print what a load of every column prints."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from tsdash.schema import CONTRACT
+    from tsdash.sources.write import write_tables
+
+    schema = f"tsdash_unread_{uuid.uuid4().hex[:8]}"
+    cases = full.cases.select(CONTRACT["cases"].names)
+    write_tables({"cases": cases, "agents": full.agents}, pg_url, schema=schema)
+    eng = create_engine(pg_url)
+    try:
+        settings = Settings(source=SourceConfig(location=pg_url, db_schema=schema))
+        f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+        scope, tables = mcli.load_plan("escalations", f, case_dims=False, case_filters=False, case_columns=())
+        narrow = load_dataset(settings, scope, tables)
+        assert narrow.cases.height > 1000 and narrow.report.fatal == []
+        assert all(narrow.cases[c].null_count() == narrow.cases.height for c in UNREADABLE_CASE_COLUMNS)
+        assert narrow.cases["queue"].null_count() == 0
+        for extra in ([], ["--by", "queue,week"], ["--by", "case_type"]):
+            argv = ["escalations", *WINDOW, *extra]
+            got = _run(settings, argv, lambda src, tz, sc, tb: load_dataset(settings, sc, tb), pushdown=True)
+            _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
+            assert got.count("\n") > 2, extra
+    finally:
+        with eng.begin() as c:
+            c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        eng.dispose()
