@@ -13,6 +13,10 @@ same engine calls as the page bodies (everything but drawing), without Streamlit
   total, by week and by queue, the KPIs, the histogram, agents against the team median, agent x
   queue, new hires' tenure curve, and the AHT / median / p90 trends (overall and per queue).
 
+The case lists a page always shows (Overview: breached and due within 4 h, open escalations;
+Live workload: unassigned, due soonest, open escalations) are built as the page builds them
+(tsdash.ui.drill ``case_rows`` of the rows shown).
+
 The pages' own pure data helpers (tsdash.ui.overview ``spark_series`` and ``moved_agents``,
 tsdash.ui.trends_a ``handle_data``) are imported when importable, so that the benchmark follows
 the pages; without them the calls issue 8 names are made instead (KPIs and trends; handle time
@@ -37,6 +41,12 @@ try:
     from tsdash.ui.trends_a import handle_data
 except ImportError:  # pragma: no cover
     handle_data = None
+try:
+    from tsdash.ui.drill import case_rows
+except ImportError:  # pragma: no cover - before the drill-down lists
+    case_rows = None
+
+ATTENTION_ROWS, LIST_ROWS, DUE_ROWS = 10, 50, 25  # tsdash.ui.overview / tsdash.ui.live
 
 
 def overview(ds, f, pass_mark: float = 80.0) -> dict:
@@ -57,6 +67,11 @@ def overview(ds, f, pass_mark: float = 80.0) -> dict:
     else:  # pragma: no cover - before cases_behind_each
         for measure in measures:
             out[measure] = m.cases_behind(ds, f, "backlog-now", measure)
+    if case_rows is not None:
+        due = out["breached"].sort("due_at", "case_id").select("case_id")
+        due = due.vstack(out["due_within_4h"].sort("due_at", "case_id").select("case_id"))
+        esc = out["open_escalations"].sort("escalated_at", "case_id")
+        out["lists"] = [case_rows(ds, f, due.head(ATTENTION_ROWS)), case_rows(ds, f, esc.head(ATTENTION_ROWS))]
     return out
 
 
@@ -82,10 +97,20 @@ def _lists(ds, f, lx) -> dict:
             m.cases_behind(ds, f, "backlog-now", "unassigned"),
             m.cases_behind(ds, f, "backlog-now"),
         )
-    return {
+    out = {
         "unassigned": lx.oldest_first(unassigned),
-        "due": lx.due_soonest(open_, f.resolved_as_of(), limit=10),
+        "due": lx.due_soonest(open_, f.resolved_as_of(), limit=DUE_ROWS),
     }
+    if case_rows is not None:
+        from tsdash.metrics import quality_extra as qx
+
+        esc = qx.open_escalations(ds, f)
+        out["lists"] = [
+            case_rows(ds, f, out["unassigned"].head(LIST_ROWS)),
+            case_rows(ds, f, out["due"]),
+            case_rows(ds, f, esc.head(LIST_ROWS)),
+        ]
+    return out
 
 
 def handle_time_page(ds, f, pass_mark: float = 80.0) -> dict:

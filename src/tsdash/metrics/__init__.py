@@ -33,7 +33,7 @@ limits), :func:`week_over_week`, :func:`weeks`.
 (datetime.date(2026, 3, 2), 4, 2, 4)
 """
 
-from tsdash.metrics.core import MetricError, View, pin, view
+from tsdash.metrics.core import MetricError, View, cases_as_of, pin, view
 from tsdash.metrics.filters import DIMENSIONS, Filter
 from tsdash.metrics.overview import (
     KPI,
@@ -80,6 +80,7 @@ __all__ = [
     "TableDef",
     "View",
     "backlog_now",
+    "cases_as_of",
     "cases_behind",
     "cases_behind_each",
     "elapsed_days",

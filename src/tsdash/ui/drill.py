@@ -29,7 +29,7 @@ import polars as pl
 import streamlit as st
 
 from tsdash.dataset import Dataset
-from tsdash.metrics import view
+from tsdash.metrics import cases_as_of, pin
 from tsdash.metrics.filters import DIMENSIONS, Filter
 from tsdash.ui.fmt import fmt_number, md_escape
 
@@ -92,12 +92,11 @@ def case_rows(
             raise ValueError("case_list needs a case_id (or review_id) column")
         lookup = ds.qa_reviews.select("review_id", "case_id").unique("review_id", keep="first")
         cases = cases.join(lookup, on="review_id", how="left", maintain_order="left")
-    f = _undimensioned(f)
-    v = view(ds, f)
-    as_of = v.as_of
+    f = pin(_undimensioned(f))
+    as_of = f.resolved_as_of()
     ids = cases.select(pl.col("case_id").cast(pl.String))
     found = (
-        v.cases.join(ids.lazy().unique(), on="case_id", how="semi")
+        cases_as_of(ds, f, ids.get_column("case_id"))
         .select(
             "case_id",
             "created_at",
