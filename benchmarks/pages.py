@@ -71,7 +71,10 @@ def overview(ds, f, pass_mark: float = 80.0) -> dict:
         due = out["breached"].sort("due_at", "case_id").select("case_id")
         due = due.vstack(out["due_within_4h"].sort("due_at", "case_id").select("case_id"))
         esc = out["open_escalations"].sort("escalated_at", "case_id")
-        out["lists"] = [case_rows(ds, f, due.head(ATTENTION_ROWS)), case_rows(ds, f, esc.head(ATTENTION_ROWS))]
+        out["lists"] = [
+            case_rows(ds, f, due.head(ATTENTION_ROWS)),
+            case_rows(ds, f, esc.head(ATTENTION_ROWS)),
+        ]
     return out
 
 

@@ -16,7 +16,15 @@ from tsdash.metrics import Filter, cases_as_of, view
 from tsdash.metrics.example import example_dataset, example_tables
 
 UTC = dt.UTC
-COLUMNS = ["case_id", "created_at", "resolved_at", "first_response_at", "escalated", "escalated_at", "agent_id"]
+COLUMNS = [
+    "case_id",
+    "created_at",
+    "resolved_at",
+    "first_response_at",
+    "escalated",
+    "escalated_at",
+    "agent_id",
+]
 
 
 def _rows(lf: pl.LazyFrame) -> list[tuple]:
@@ -37,7 +45,9 @@ def test_by_hand_on_the_example():
     at = f.with_(as_of=dt.datetime(2026, 3, 3, 9, tzinfo=UTC))
     assert cases_as_of(ds, at, ["c03"]).collect()["resolved_at"].to_list() == [None]
     later = f.with_(as_of=dt.datetime(2026, 3, 3, 9, 1, tzinfo=UTC))
-    assert cases_as_of(ds, later, ["c03"]).collect()["resolved_at"].to_list() == [dt.datetime(2026, 3, 3, 9, tzinfo=UTC)]
+    assert cases_as_of(ds, later, ["c03"]).collect()["resolved_at"].to_list() == [
+        dt.datetime(2026, 3, 3, 9, tzinfo=UTC)
+    ]
     # the filter's dimensions apply, as in the view
     assert cases_as_of(ds, f.with_(queues=("nope",)), ["c01", "c03"]).collect().height == 0
 
@@ -65,6 +75,15 @@ def test_a_repeated_case_id_keeps_every_row():
 def test_the_views_rows_of_those_cases(hours, minute, ids, queues, agents):
     ds = example_dataset()
     as_of = dt.datetime(2026, 2, 28, tzinfo=UTC) + dt.timedelta(hours=hours, minutes=minute)
-    f = Filter(dt.date(2026, 3, 2), dt.date(2026, 3, 8), tz="Europe/Berlin", as_of=as_of, queues=queues, agents=agents)
-    want = view(ds, f).cases.join(pl.LazyFrame({"case_id": ids}, schema={"case_id": pl.String}), on="case_id", how="semi")
+    f = Filter(
+        dt.date(2026, 3, 2),
+        dt.date(2026, 3, 8),
+        tz="Europe/Berlin",
+        as_of=as_of,
+        queues=queues,
+        agents=agents,
+    )
+    want = view(ds, f).cases.join(
+        pl.LazyFrame({"case_id": ids}, schema={"case_id": pl.String}), on="case_id", how="semi"
+    )
     assert _rows(cases_as_of(ds, f, ids)) == _rows(want)
