@@ -1,4 +1,4 @@
-"""Handle time from settled parts (tsdash.metrics.core.settled_parts): a table by week is
+"""Handle time, first response and resolution time from settled parts (tsdash.metrics.core.settled_parts): a table by week is
 computed from the weeks before as-of's week, as of the moment that week began (shared through
 the table memo by every later as-of in it), and the current week at as-of. The rows are the
 table's own: by hand on a small fixture, and against the table computed at once for any data,
@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from tests.metrics.test_metrics_properties import SETTINGS, ZONES
 
 from tsdash.dataset import normalize
-from tsdash.metrics import Filter, handle_time, trend
+from tsdash.metrics import Filter, first_response, handle_time, resolution_time, trend
 from tsdash.metrics import tables as t
 from tsdash.metrics.core import settled_parts
 
@@ -59,7 +59,9 @@ def tables() -> dict[str, pl.DataFrame]:
         "agents": pl.DataFrame({"agent_id": ["a1"], "name": ["A"], "team": ["T1"]}),
         "cases": pl.DataFrame(
             [
-                {"case_id": i, "created_at": c, "queue": "q1", "assigned_agent_id": "a1", "resolved_at": r, "handle_seconds": h}
+                # answered half-way to the resolution (the fixture for first response's rows)
+                {"case_id": i, "created_at": c, "queue": "q1", "assigned_agent_id": "a1", "resolved_at": r,
+                 "handle_seconds": h, "first_response_at": c + (r - c) / 2 if r else None}
                 for i, c, r, h in CASES
             ],
             schema={
@@ -69,6 +71,7 @@ def tables() -> dict[str, pl.DataFrame]:
                 "assigned_agent_id": pl.String,
                 "resolved_at": ts,
                 "handle_seconds": pl.Float64,
+                "first_response_at": ts,
             },
         ),
     }  # fmt: skip
@@ -160,17 +163,52 @@ def test_a_window_that_ended_is_computed_as_of_its_end_once(views):
     assert views == [(W1, dt.date(2026, 3, 15), dt.datetime(2026, 3, 16, tzinfo=UTC))]
 
 
+# case_id, created, first response (the same fixture's first four weeks' cases)
+RESPONSES = [
+    ("r1", _t(2, 9), _t(2, 9, 10)),  # week 1: 600 s
+    ("r2", _t(6, 9), _t(8, 23, 59)),  # week 1, answered Sunday 23:59: 2 days 14:59 = 226,740 s
+    ("r3", _t(8, 23), _t(9, 0)),  # answered Monday 00:00 exactly: week 2, 3,600 s
+    ("r4", _t(10, 9), _t(11, 13)),  # week 2, answered after A1 (12:00), before A2: 100,800 s
+    # week 2 at A2: (3,600 + 100,800) / 2 = 52,200 s
+    ("r5", _t(11, 11), None),  # not answered
+]
+
+
+def _responses() -> dict[str, pl.DataFrame]:
+    ts = pl.Datetime("us", "UTC")
+    rows = [{"case_id": i, "created_at": c, "queue": "q1", "first_response_at": r} for i, c, r in RESPONSES]
+    schema = {"case_id": pl.String, "created_at": ts, "queue": pl.String, "first_response_at": ts}
+    return {"cases": pl.DataFrame(rows, schema=schema)}
+
+
+def test_first_response_by_week_by_hand_and_the_past_computed_once(views):
+    ds = normalize(_responses())
+    cols = ("week", "cases", "mean_s")
+    week1 = (W1, 2, (600 + 226_740) / 2)  # 113,670 s
+    assert first_response(ds, window(A1), ("week",)).select(cols).rows() == [week1, (W2, 1, 3600.0)]
+    assert views == [(W1, dt.date(2026, 3, 15), A1)]
+    views.clear()
+    # a day later r4's answer is known; week 1 comes from the first view
+    assert first_response(ds, window(A2), ("week",)).select(cols).rows() == [week1, (W2, 2, 52_200.0)]
+    assert views == [(W2, dt.date(2026, 3, 15), A2)]
+    views.clear()
+    # resolution time shares the rule (none of these cases is resolved: empty weeks)
+    assert resolution_time(ds, window(A2), ("week",)).height == 0
+
+
 def test_the_same_rows_as_the_table_at_once_on_the_fixture(monkeypatch):
     split_ds = normalize(tables())
+    fns = (handle_time, first_response, resolution_time)
     got = {
-        (a, by): handle_time(split_ds, window(a), by, detail=True)
+        (fn, a, by): fn(split_ds, window(a), by, detail=True)
+        for fn in fns
         for a in (A1, A2, _t(9, 0), _t(16, 0), _t(20, 0))
         for by in (("week",), ("date",), ("week", "queue"), ("agent_id",))
     }
     monkeypatch.setattr(t, "settled_parts", lambda f, by: None)
     once_ds = normalize(tables())  # its own memo
-    for (a, by), table in got.items():
-        assert_frame_equal(table, handle_time(once_ds, window(a), by, detail=True))
+    for (fn, a, by), table in got.items():
+        assert_frame_equal(table, fn(once_ds, window(a), by, detail=True))
 
 
 # Resolutions in the three weeks around as-of (which is on a whole UTC hour): at any minute,
@@ -187,19 +225,37 @@ _case = st.tuples(
     st.sampled_from(("q1", "q2")),
     st.sampled_from(("a1", "a2", None)),
     st.one_of(st.none(), st.floats(min_value=0, max_value=7200, allow_nan=False)),
+    # first answered (None: not answered) this many minutes after creation, after the
+    # resolution too, or at this fraction of the way from creation to resolution (answered
+    # before a cut or as-of, resolved after it)
+    st.one_of(
+        st.none(),
+        st.integers(min_value=0, max_value=4 * 24 * 60),
+        st.integers(0, 24).map(lambda h: 60 * h),
+        st.sampled_from((0.0, 0.1, 0.5, 0.9, 1.0)),
+    ),
 )
+
+
+def _answered(created: dt.datetime, resolved: dt.datetime, fr: int | float | None) -> dt.datetime | None:
+    if fr is None:
+        return None
+    if isinstance(fr, float):
+        return created + (resolved - created) * fr
+    return created + dt.timedelta(minutes=fr)
 
 
 def _around(as_of: dt.datetime, cases: list[tuple]) -> dict[str, pl.DataFrame]:
     m = dt.timedelta(minutes=1)
     rows = [
         {"case_id": f"c{i:03d}", "created_at": as_of - (back + age) * m, "queue": q,
-         "assigned_agent_id": agent, "resolved_at": as_of - back * m, "handle_seconds": h}
-        for i, (back, age, q, agent, h) in enumerate(cases)
+         "assigned_agent_id": agent, "resolved_at": as_of - back * m, "handle_seconds": h,
+         "first_response_at": _answered(as_of - (back + age) * m, as_of - back * m, fr)}
+        for i, (back, age, q, agent, h, fr) in enumerate(cases)
     ]  # fmt: skip
     ts = pl.Datetime("us", "UTC")
     schema = {"case_id": pl.String, "created_at": ts, "queue": pl.String, "assigned_agent_id": pl.String,
-              "resolved_at": ts, "handle_seconds": pl.Float64}  # fmt: skip
+              "resolved_at": ts, "handle_seconds": pl.Float64, "first_response_at": ts}  # fmt: skip
     agents = pl.DataFrame({"agent_id": ["a1", "a2"], "name": ["A", "B"], "team": ["T1", "T2"]})
     return {"agents": agents, "cases": pl.DataFrame(rows, schema=schema)}
 
@@ -218,7 +274,8 @@ def _around(as_of: dt.datetime, cases: list[tuple]) -> dict[str, pl.DataFrame]:
 )
 def test_the_same_rows_as_the_table_at_once(cases, zone, hour, back, days, later, by):
     """Two as-ofs in a row on one dataset (the second may reuse the first's past part), against a
-    dataset without the split; the trends of the AHT, the median and the p90 too."""
+    dataset without the split: handle time, first response and resolution time (with their
+    detail columns); the trends of the AHT, the median and the p90 too."""
     as_of = dt.datetime(2026, 3, 1, tzinfo=UTC) + dt.timedelta(hours=hour)
     data = _around(as_of, cases)
     split_ds, once_ds = normalize(data), normalize(data)
@@ -227,12 +284,13 @@ def test_the_same_rows_as_the_table_at_once(cases, zone, hour, back, days, later
         Filter(start, start + dt.timedelta(days=days), tz=zone, as_of=a)
         for a in (as_of, as_of + dt.timedelta(minutes=later))
     ]
-    got = [handle_time(split_ds, f, by) for f in fs]
+    fns = (handle_time, first_response, resolution_time)
+    got = [(fn, f, fn(split_ds, f, by, detail=True)) for f in fs for fn in fns]
     trends = [trend(split_ds, f, k) for f in fs for k in ("aht", "handle_median", "handle_p90")]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(t, "settled_parts", lambda f, by: None)
-        for f, table in zip(fs, got, strict=True):
-            assert_frame_equal(table, handle_time(once_ds, f, by), rel_tol=1e-12, abs_tol=0)
+        for fn, f, table in got:
+            assert_frame_equal(table, fn(once_ds, f, by, detail=True), rel_tol=1e-12, abs_tol=0)
         once = [trend(once_ds, f, k) for f in fs for k in ("aht", "handle_median", "handle_p90")]
         for a, b in zip(trends, once, strict=True):
             assert_frame_equal(a, b, rel_tol=1e-12, abs_tol=0)

@@ -18,7 +18,7 @@ Common rules (also in docs/METRICS.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -306,21 +306,37 @@ def handle_time(
     week (or date) leaves its rows before as-of's week for every later as-of in that week, which
     then computes the current week's rows only."""
     by = check_by("handle-time", ("agent_id", "week") if by is None else by, CASE_BY)
+    return _settled(handle_time, _handle_time, ds, f, by, detail, values)
+
+
+def _settled(
+    table: Callable[..., pl.DataFrame],
+    compute: Callable[[Dataset, Filter, Sequence[str], bool, Sequence[str] | None], pl.DataFrame],
+    ds: Dataset,
+    f: Filter,
+    by: Sequence[str],
+    detail: bool,
+    values: Sequence[str] | None,
+) -> pl.DataFrame:
+    """A settled duration table (see :func:`tsdash.metrics.core.settled_parts`) from its parts:
+    ``table`` is the memoised table function (its ``recall`` and ``remember``), ``compute`` the
+    computation over one filter. A table whose past part is remembered computes the recent part
+    only; one computed whole leaves its past part for the later as-ofs."""
     parts = settled_parts(f, by)
     if parts is not None and len(parts) == 1:
-        return handle_time(ds, parts[0], by, detail=detail, values=values)
+        return table(ds, parts[0], by, detail=detail, values=values)
     if parts is not None:
         past_f, recent_f = parts
-        past = handle_time.recall(ds, past_f, by, detail=detail, values=values)
+        past = table.recall(ds, past_f, by, detail=detail, values=values)
         if past is not None:
-            recent = handle_time(ds, recent_f, by, detail=detail, values=values)
+            recent = table(ds, recent_f, by, detail=detail, values=values)
             return pl.concat([past, recent]).sort(list(by), nulls_last=True)
-    table = _handle_time(ds, f, by, detail, values)
+    whole = compute(ds, f, by, detail, values)
     if parts is not None:
         time_key, cut = ("week" if "week" in by else "date"), parts[1].start
-        past = table.filter(pl.col(time_key) < cut)
-        handle_time.remember(ds, parts[0], by, past, detail=detail, values=values)
-    return table
+        past = whole.filter(pl.col(time_key) < cut)
+        table.remember(ds, parts[0], by, past, detail=detail, values=values)
+    return whole
 
 
 def _handle_time(
@@ -348,8 +364,17 @@ def first_response(
     detail: bool = False,
     values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """first_response_at − created_at, attributed to the week of first_response_at (default)."""
+    """first_response_at − created_at, attributed to the week of first_response_at (default).
+
+    Settled, as :func:`handle_time`: a case first answered before as-of keeps its row at every
+    later as-of (its creation came before, its dimensions do not depend on as-of)."""
     by = check_by("first-response", ("week",) if by is None else by, CASE_BY)
+    return _settled(first_response, _first_response, ds, f, by, detail, values)
+
+
+def _first_response(
+    ds: Dataset, f: Filter, by: Sequence[str], detail: bool, values: Sequence[str] | None
+) -> pl.DataFrame:
     v = view(ds, f)
     return _duration_table(
         "first-response",
@@ -372,8 +397,17 @@ def resolution_time(
     detail: bool = False,
     values: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """resolved_at − created_at, attributed to the week of resolved_at (default)."""
+    """resolved_at − created_at, attributed to the week of resolved_at (default).
+
+    Settled, as :func:`handle_time`: a case resolved before as-of keeps its row at every later
+    as-of."""
     by = check_by("resolution-time", ("week",) if by is None else by, CASE_BY)
+    return _settled(resolution_time, _resolution_time, ds, f, by, detail, values)
+
+
+def _resolution_time(
+    ds: Dataset, f: Filter, by: Sequence[str], detail: bool, values: Sequence[str] | None
+) -> pl.DataFrame:
     v = view(ds, f)
     return _duration_table(
         "resolution-time",
