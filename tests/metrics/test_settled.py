@@ -1,4 +1,4 @@
-"""Handle time, first response and resolution time from settled parts (tsdash.metrics.core.settled_parts): a table by week is
+"""Handle time, first response, resolution time and flow (without a dimension) from settled parts (tsdash.metrics.core.settled_parts): a table by week is
 computed from the weeks before as-of's week, as of the moment that week began (shared through
 the table memo by every later as-of in it), and the current week at as-of. The rows are the
 table's own: by hand on a small fixture, and against the table computed at once for any data,
@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from tests.metrics.test_metrics_properties import SETTINGS, ZONES
 
 from tsdash.dataset import normalize
-from tsdash.metrics import Filter, first_response, handle_time, resolution_time, trend
+from tsdash.metrics import Filter, first_response, flow, handle_time, resolution_time, trend
 from tsdash.metrics import tables as t
 from tsdash.metrics.core import settled_parts
 
@@ -196,9 +196,45 @@ def test_first_response_by_week_by_hand_and_the_past_computed_once(views):
     assert resolution_time(ds, window(A2), ("week",)).height == 0
 
 
+def test_flow_by_week_by_hand_and_the_past_computed_once(views):
+    ds = normalize(tables())
+    # week 1 (2-8 March): created h1 h2 h3 h4 h9 (5); resolved h1 h2 h3 h9 (4; h8 on 1 March is
+    # before the window, h4 at Monday 00:00 is week 2); opening backlog on 2 March: none (h8 was
+    # created and resolved on the 1st), so 1 open at the end of week 1 (h4)
+    # week 2 at A1 (Wed 11 March 12:00): created h5 h6 h10 h7 (4); resolved h4 h5 h10 (3), h6 at
+    # 13:00 not yet: backlog 1 + 4 - 3 = 2 (h6 h7); at A2: h6 resolved too, backlog 1
+    assert flow(ds, window(A1), ("week",)).rows() == [(W1, 5, 4, 1), (W2, 4, 3, 2)]
+    assert views == [(W1, dt.date(2026, 3, 15), A1)]
+    views.clear()
+    assert flow(ds, window(A2), ("week",)).rows() == [(W1, 5, 4, 1), (W2, 4, 4, 1)]
+    assert views == [(W2, dt.date(2026, 3, 15), A2)]
+    views.clear()
+
+
+def test_flow_by_queue_is_not_settled(views):
+    """A queue first seen after the cut adds zero rows to the weeks before it: by a dimension
+    every view computes the whole table."""
+    data = tables()
+    n1 = {"case_id": "n1", "created_at": _t(11, 12, 30), "queue": "q2", "assigned_agent_id": "a1"}
+    data["cases"] = pl.concat(
+        [data["cases"], pl.DataFrame([n1], schema_overrides=data["cases"].schema)], how="diagonal"
+    )
+    ds = normalize(data)
+    assert flow(ds, window(A1), ("week", "queue")).rows() == [(W1, "q1", 5, 4, 1), (W2, "q1", 4, 3, 2)]
+    views.clear()
+    # n1 was created between A1 and A2: its queue has a row in week 1 too
+    assert flow(ds, window(A2), ("week", "queue")).rows() == [
+        (W1, "q1", 5, 4, 1),
+        (W1, "q2", 0, 0, 0),
+        (W2, "q1", 4, 4, 1),
+        (W2, "q2", 1, 0, 1),
+    ]
+    assert views == [(W1, dt.date(2026, 3, 15), A2)]
+
+
 def test_the_same_rows_as_the_table_at_once_on_the_fixture(monkeypatch):
     split_ds = normalize(tables())
-    fns = (handle_time, first_response, resolution_time)
+    fns = (handle_time, first_response, resolution_time, flow)
     got = {
         (fn, a, by): fn(split_ds, window(a), by, detail=True)
         for fn in fns
@@ -274,8 +310,8 @@ def _around(as_of: dt.datetime, cases: list[tuple]) -> dict[str, pl.DataFrame]:
 )
 def test_the_same_rows_as_the_table_at_once(cases, zone, hour, back, days, later, by):
     """Two as-ofs in a row on one dataset (the second may reuse the first's past part), against a
-    dataset without the split: handle time, first response and resolution time (with their
-    detail columns); the trends of the AHT, the median and the p90 too."""
+    dataset without the split: handle time, first response, resolution time (with their
+    detail columns) and flow; the trends of the AHT, the median and the p90 too."""
     as_of = dt.datetime(2026, 3, 1, tzinfo=UTC) + dt.timedelta(hours=hour)
     data = _around(as_of, cases)
     split_ds, once_ds = normalize(data), normalize(data)
@@ -284,7 +320,7 @@ def test_the_same_rows_as_the_table_at_once(cases, zone, hour, back, days, later
         Filter(start, start + dt.timedelta(days=days), tz=zone, as_of=a)
         for a in (as_of, as_of + dt.timedelta(minutes=later))
     ]
-    fns = (handle_time, first_response, resolution_time)
+    fns = (handle_time, first_response, resolution_time, flow)
     got = [(fn, f, fn(split_ds, f, by, detail=True)) for f in fs for fn in fns]
     trends = [trend(split_ds, f, k) for f in fs for k in ("aht", "handle_median", "handle_p90")]
     with pytest.MonkeyPatch.context() as mp:

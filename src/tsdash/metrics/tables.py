@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import polars as pl
 
@@ -185,8 +186,18 @@ def flow(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: boo
     cumulative sum of inflow − outflow, so backlog(d) − backlog(d−1) = inflow(d) − outflow(d).
     By week: inflow and outflow are summed over the window's days of the week and backlog is that
     of the week's last window day. Without a time key: totals over the window and the final backlog.
+
+    Settled by date or week without a dimension (see :func:`handle_time`): a past day's inflow,
+    outflow and end-of-day backlog are set by times before its end, so the same at any later
+    as-of. With a dimension it is not: a group first seen after that day adds rows to it.
     """
     by = check_by("flow", ("date",) if by is None else by, FLOW_BY)
+    if all(k in TIME_KEYS for k in by):
+        return _settled(flow, _flow, ds, f, by, detail=detail)
+    return _flow(ds, f, by, detail=detail)
+
+
+def _flow(ds: Dataset, f: Filter, by: Sequence[str], *, detail: bool) -> pl.DataFrame:
     values = {"inflow": I64, "outflow": I64, "backlog": I64}
     v = view(ds, f)
     dims = [k for k in by if k not in TIME_KEYS]
@@ -306,41 +317,40 @@ def handle_time(
     week (or date) leaves its rows before as-of's week for every later as-of in that week, which
     then computes the current week's rows only."""
     by = check_by("handle-time", ("agent_id", "week") if by is None else by, CASE_BY)
-    return _settled(handle_time, _handle_time, ds, f, by, detail, values)
+    return _settled(handle_time, _handle_time, ds, f, by, detail=detail, values=values)
 
 
 def _settled(
     table: Callable[..., pl.DataFrame],
-    compute: Callable[[Dataset, Filter, Sequence[str], bool, Sequence[str] | None], pl.DataFrame],
+    compute: Callable[..., pl.DataFrame],
     ds: Dataset,
     f: Filter,
     by: Sequence[str],
-    detail: bool,
-    values: Sequence[str] | None,
+    **kw: Any,
 ) -> pl.DataFrame:
-    """A settled duration table (see :func:`tsdash.metrics.core.settled_parts`) from its parts:
-    ``table`` is the memoised table function (its ``recall`` and ``remember``), ``compute`` the
-    computation over one filter. A table whose past part is remembered computes the recent part
-    only; one computed whole leaves its past part for the later as-ofs."""
+    """A settled table (see :func:`tsdash.metrics.core.settled_parts`) from its parts: ``table``
+    is the memoised table function (its ``recall`` and ``remember``), ``compute(ds, f, by,
+    **kw)`` the computation over one filter. A table whose past part is remembered computes the
+    recent part only; one computed whole leaves its past part for the later as-ofs."""
     parts = settled_parts(f, by)
     if parts is not None and len(parts) == 1:
-        return table(ds, parts[0], by, detail=detail, values=values)
+        return table(ds, parts[0], by, **kw)
     if parts is not None:
         past_f, recent_f = parts
-        past = table.recall(ds, past_f, by, detail=detail, values=values)
+        past = table.recall(ds, past_f, by, **kw)
         if past is not None:
-            recent = table(ds, recent_f, by, detail=detail, values=values)
+            recent = table(ds, recent_f, by, **kw)
             return pl.concat([past, recent]).sort(list(by), nulls_last=True)
-    whole = compute(ds, f, by, detail, values)
+    whole = compute(ds, f, by, **kw)
     if parts is not None:
         time_key, cut = ("week" if "week" in by else "date"), parts[1].start
         past = whole.filter(pl.col(time_key) < cut)
-        table.remember(ds, parts[0], by, past, detail=detail, values=values)
+        table.remember(ds, parts[0], by, past, **kw)
     return whole
 
 
 def _handle_time(
-    ds: Dataset, f: Filter, by: Sequence[str], detail: bool, values: Sequence[str] | None
+    ds: Dataset, f: Filter, by: Sequence[str], *, detail: bool, values: Sequence[str] | None
 ) -> pl.DataFrame:
     v = view(ds, f)
     return _duration_table(
@@ -369,11 +379,11 @@ def first_response(
     Settled, as :func:`handle_time`: a case first answered before as-of keeps its row at every
     later as-of (its creation came before, its dimensions do not depend on as-of)."""
     by = check_by("first-response", ("week",) if by is None else by, CASE_BY)
-    return _settled(first_response, _first_response, ds, f, by, detail, values)
+    return _settled(first_response, _first_response, ds, f, by, detail=detail, values=values)
 
 
 def _first_response(
-    ds: Dataset, f: Filter, by: Sequence[str], detail: bool, values: Sequence[str] | None
+    ds: Dataset, f: Filter, by: Sequence[str], *, detail: bool, values: Sequence[str] | None
 ) -> pl.DataFrame:
     v = view(ds, f)
     return _duration_table(
@@ -402,11 +412,11 @@ def resolution_time(
     Settled, as :func:`handle_time`: a case resolved before as-of keeps its row at every later
     as-of."""
     by = check_by("resolution-time", ("week",) if by is None else by, CASE_BY)
-    return _settled(resolution_time, _resolution_time, ds, f, by, detail, values)
+    return _settled(resolution_time, _resolution_time, ds, f, by, detail=detail, values=values)
 
 
 def _resolution_time(
-    ds: Dataset, f: Filter, by: Sequence[str], detail: bool, values: Sequence[str] | None
+    ds: Dataset, f: Filter, by: Sequence[str], *, detail: bool, values: Sequence[str] | None
 ) -> pl.DataFrame:
     v = view(ds, f)
     return _duration_table(
