@@ -47,6 +47,10 @@ except ImportError:  # pragma: no cover - before the drill-down lists
     case_rows = None
 
 ATTENTION_ROWS, LIST_ROWS, DUE_ROWS = 10, 50, 25  # tsdash.ui.overview / tsdash.ui.live
+# the pages build these lists from the view's own rows (no look-up), where case_rows can
+_OWN_ROWS = (
+    {"as_of_rows": True} if case_rows is not None and "as_of_rows" in case_rows.__code__.co_varnames else {}
+)
 
 
 def overview(ds, f, pass_mark: float = 80.0) -> dict:
@@ -68,12 +72,12 @@ def overview(ds, f, pass_mark: float = 80.0) -> dict:
         for measure in measures:
             out[measure] = m.cases_behind(ds, f, "backlog-now", measure)
     if case_rows is not None:
-        due = out["breached"].sort("due_at", "case_id").select("case_id")
-        due = due.vstack(out["due_within_4h"].sort("due_at", "case_id").select("case_id"))
+        due = out["breached"].sort("due_at", "case_id")
+        due = due.vstack(out["due_within_4h"].sort("due_at", "case_id"))
         esc = out["open_escalations"].sort("escalated_at", "case_id")
         out["lists"] = [
-            case_rows(ds, f, due.head(ATTENTION_ROWS)),
-            case_rows(ds, f, esc.head(ATTENTION_ROWS)),
+            case_rows(ds, f, due.head(ATTENTION_ROWS), **_OWN_ROWS),
+            case_rows(ds, f, esc.head(ATTENTION_ROWS), **_OWN_ROWS),
         ]
     return out
 
@@ -109,9 +113,9 @@ def _lists(ds, f, lx) -> dict:
 
         esc = qx.open_escalations(ds, f)
         out["lists"] = [
-            case_rows(ds, f, out["unassigned"].head(LIST_ROWS)),
-            case_rows(ds, f, out["due"]),
-            case_rows(ds, f, esc.head(LIST_ROWS)),
+            case_rows(ds, f, out["unassigned"].head(LIST_ROWS), **_OWN_ROWS),
+            case_rows(ds, f, out["due"], **_OWN_ROWS),
+            case_rows(ds, f, esc.head(LIST_ROWS), **_OWN_ROWS),
         ]
     return out
 

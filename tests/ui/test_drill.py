@@ -192,3 +192,40 @@ def test_case_rows_extra_columns(ds):
         ("C4", "=cmd|' /C calc'!A0"),
         ("C3", None),
     ]
+
+
+@pytest.fixture(scope="module")
+def demo_ds():
+    from tsdash.demo import generate
+
+    return normalize(generate(days=21, agents=8, seed=5, now=ANCHOR))
+
+
+@pytest.mark.parametrize("hours_back", [0, 5, 30, 200])
+@pytest.mark.parametrize(
+    "dims", [{}, {"queues": ("payments_fraud", "counterfeit")}, {"teams": ("Payments & Risk",)}]
+)
+def test_the_rows_of_the_view_are_the_rows_looked_up(demo_ds, hours_back, dims):
+    """The lists Overview and Live show from the view's own rows (``as_of_rows=True``) hold what
+    a look-up of their cases gives, with or without a dimension filter, for open and resolved
+    cases, escalations and the due-soonest list."""
+    from tsdash import metrics as m
+    from tsdash.metrics import live_extra as lx
+    from tsdash.metrics import quality_extra as qx
+
+    f = _filter(ANCHOR - dt.timedelta(hours=hours_back), tz="Europe/Berlin", **dims)
+    measures = ("breached", "due_within_4h", "open_escalations", "unassigned", None)
+    frames = dict(m.cases_behind_each(demo_ds, f, "backlog-now", measures))
+    frames["escalations"] = qx.open_escalations(demo_ds, f)
+    frames["due"] = lx.due_soonest(frames[None], f.resolved_as_of(), limit=25)
+    frames["resolved"] = m.cases_behind(demo_ds, f, "handle-time")
+    assert frames[None].height >= 5 and frames["resolved"].height >= 20
+    if not dims:
+        assert frames["escalations"].height and frames["breached"].height
+    for name, cases in frames.items():
+        cases = cases.sample(fraction=1.0, shuffle=True, seed=1)  # any order is kept
+        own = case_rows(demo_ds, f, cases, NAMES, as_of_rows=True)
+        looked_up = case_rows(demo_ds, f, cases, NAMES)
+        assert own.equals(looked_up), name
+    with pytest.raises(ValueError, match="lack due_at"):
+        case_rows(demo_ds, f, frames[None].drop("due_at"), as_of_rows=True)

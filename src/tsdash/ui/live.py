@@ -840,6 +840,7 @@ def _lists(ctx: Context) -> None:
         title="Unassigned queue, oldest first",
         limit=LIST_ROWS,
         empty="No unassigned open cases.",
+        as_of_rows=True,
     )
     soon = lx.due_soonest(each[None], f.resolved_as_of(), limit=DUE_ROWS)
     soon = soon.with_columns(_text(soon, "due_in_s", fmt_age).alias("Due in"))
@@ -855,6 +856,7 @@ def _lists(ctx: Context) -> None:
         column_config={
             "Due in": st.column_config.TextColumn("Due in", help="Time left until the SLA due time.")
         },
+        as_of_rows=True,
     )
     esc = qx.open_escalations(ds, f)
     esc = esc.with_columns(
@@ -881,6 +883,7 @@ def _lists(ctx: Context) -> None:
                 "Escalated for", help="Time since the case was escalated."
             ),
         },
+        as_of_rows=True,
     )
 
 

@@ -354,7 +354,7 @@ def _attention_open(ctx: Context) -> None:
         label = "Due within 1 h" if key == "due_within_1h" else d.label
         col.metric(label, fmt_number(n), help=d.description, border=True)
 
-    both = pl.concat([breached.select("case_id"), due4.select("case_id")])
+    both = pl.concat([breached, due4])
     case_list(
         ctx,
         both,
@@ -362,13 +362,13 @@ def _attention_open(ctx: Context) -> None:
         title="Breached and due within 4 h, most overdue first",
         limit=ATTENTION_ROWS,
         empty="Nothing breached or due within 4 hours.",
+        as_of_rows=True,
     )
     ctx.link(
         "live", "Live workload: queues, agents and the unassigned queue", icon=":material/monitor_heart:"
     )
 
-    shown = esc.select(
-        "case_id",
+    shown = esc.with_columns(
         pl.col("escalation_reason").alias("Reason"),
         ((pl.lit(ctx.as_of) - pl.col("escalated_at")).dt.total_seconds(fractional=True) / 3600.0)
         .round(1)
@@ -393,6 +393,7 @@ def _attention_open(ctx: Context) -> None:
                 "Escalated for (h)", help="Hours since the case was escalated, at as-of.", format="%.1f"
             )
         },
+        as_of_rows=True,
     )
     ctx.link("escalations", "Escalations: rates, reasons and turnaround", icon=":material/priority_high:")
 
