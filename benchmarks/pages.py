@@ -41,12 +41,13 @@ try:
     from tsdash.ui.trends_a import handle_data
 except ImportError:  # pragma: no cover
     handle_data = None
-try:
+try:  # the lists the pages always show, as many rows as they show
     from tsdash.ui.drill import case_rows
+    from tsdash.ui.live import DUE_ROWS, LIST_ROWS
+    from tsdash.ui.overview import ATTENTION_ROWS
 except ImportError:  # pragma: no cover - before the drill-down lists
     case_rows = None
-
-ATTENTION_ROWS, LIST_ROWS, DUE_ROWS = 10, 50, 25  # tsdash.ui.overview / tsdash.ui.live
+    ATTENTION_ROWS, LIST_ROWS, DUE_ROWS = 10, 50, 25
 # the pages build these lists from the view's own rows (no look-up), where case_rows can
 _OWN_ROWS = (
     {"as_of_rows": True} if case_rows is not None and "as_of_rows" in case_rows.__code__.co_varnames else {}
