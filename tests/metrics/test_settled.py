@@ -1,4 +1,5 @@
-"""Handle time, first response, resolution time and flow (without a dimension) from settled parts (tsdash.metrics.core.settled_parts): a table by week is
+"""Handle time, first response, resolution time, SLA attainment and flow (without a dimension)
+from settled parts (tsdash.metrics.core.settled_parts): a table by week is
 computed from the weeks before as-of's week, as of the moment that week began (shared through
 the table memo by every later as-of in it), and the current week at as-of. The rows are the
 table's own: by hand on a small fixture, and against the table computed at once for any data,
@@ -10,13 +11,13 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from tests.metrics.test_metrics_properties import SETTINGS, ZONES
 
 from tsdash.dataset import normalize
-from tsdash.metrics import Filter, first_response, flow, handle_time, resolution_time, trend
+from tsdash.metrics import Filter, first_response, flow, handle_time, resolution_time, sla, trend
 from tsdash.metrics import tables as t
 from tsdash.metrics.core import settled_parts
 
@@ -196,6 +197,17 @@ def test_first_response_by_week_by_hand_and_the_past_computed_once(views):
     assert resolution_time(ds, window(A2), ("week",)).height == 0
 
 
+def test_sla_by_week_by_hand_and_the_past_computed_once(views):
+    ds = normalize(tables())  # no priority: due 48 h after creation (the default "other" target)
+    # week 1: h1, h2, h9 resolved within 48 h, h3 after 3 days 15 h: 3 of 4
+    # week 2 at A1: h4, h5, h10 within: 3 of 3; at A2 h6 too (resolved after 28 h): 4 of 4
+    assert sla(ds, window(A1), ("week",)).rows() == [(W1, 4, 3, 0.75), (W2, 3, 3, 1.0)]
+    assert views == [(W1, dt.date(2026, 3, 15), A1)]
+    views.clear()
+    assert sla(ds, window(A2), ("week",)).rows() == [(W1, 4, 3, 0.75), (W2, 4, 4, 1.0)]
+    assert views == [(W2, dt.date(2026, 3, 15), A2)]
+
+
 def test_flow_by_week_by_hand_and_the_past_computed_once(views):
     ds = normalize(tables())
     # week 1 (2-8 March): created h1 h2 h3 h4 h9 (5); resolved h1 h2 h3 h9 (4; h8 on 1 March is
@@ -234,7 +246,7 @@ def test_flow_by_queue_is_not_settled(views):
 
 def test_the_same_rows_as_the_table_at_once_on_the_fixture(monkeypatch):
     split_ds = normalize(tables())
-    fns = (handle_time, first_response, resolution_time, flow)
+    fns = (handle_time, first_response, resolution_time, sla, flow)
     got = {
         (fn, a, by): fn(split_ds, window(a), by, detail=True)
         for fn in fns
@@ -308,10 +320,15 @@ def _around(as_of: dt.datetime, cases: list[tuple]) -> dict[str, pl.DataFrame]:
     ),
     by=st.sampled_from([("week",), ("date",), ("week", "queue"), ("date", "agent_id"), ("queue",), ()]),
 )
+# a window (18 Feb) that ended before as-of (1 March): a case resolved in it at 14:00 and first
+# answered after it (20 Feb): a table whose rows read the answer would not be settled
+@example(
+    cases=[(15000, 60, "q1", "a1", None, 2880)], zone="UTC", hour=0, back=11, days=0, later=0, by=("week",)
+)
 def test_the_same_rows_as_the_table_at_once(cases, zone, hour, back, days, later, by):
     """Two as-ofs in a row on one dataset (the second may reuse the first's past part), against a
-    dataset without the split: handle time, first response, resolution time (with their
-    detail columns) and flow; the trends of the AHT, the median and the p90 too."""
+    dataset without the split: handle time, first response, resolution time, SLA attainment
+    (with their detail columns) and flow; the trends of the AHT, the median and the p90 too."""
     as_of = dt.datetime(2026, 3, 1, tzinfo=UTC) + dt.timedelta(hours=hour)
     data = _around(as_of, cases)
     split_ds, once_ds = normalize(data), normalize(data)
@@ -320,7 +337,7 @@ def test_the_same_rows_as_the_table_at_once(cases, zone, hour, back, days, later
         Filter(start, start + dt.timedelta(days=days), tz=zone, as_of=a)
         for a in (as_of, as_of + dt.timedelta(minutes=later))
     ]
-    fns = (handle_time, first_response, resolution_time, flow)
+    fns = (handle_time, first_response, resolution_time, sla, flow)
     got = [(fn, f, fn(split_ds, f, by, detail=True)) for f in fs for fn in fns]
     trends = [trend(split_ds, f, k) for f in fs for k in ("aht", "handle_median", "handle_p90")]
     with pytest.MonkeyPatch.context() as mp:

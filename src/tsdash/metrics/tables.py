@@ -492,8 +492,15 @@ def escalations(
 
 @memo_table
 def sla(ds: Dataset, f: Filter, by: Sequence[str] | None = None, *, detail: bool = False) -> pl.DataFrame:
-    """Of cases resolved in the window, how many at or before due_at; by week of resolved_at."""
+    """Of cases resolved in the window, how many at or before due_at; by week of resolved_at.
+
+    Settled, as :func:`resolution_time`: a case resolved before as-of keeps its row at every
+    later as-of (its due time is not an event: it is never masked)."""
     by = check_by("sla", ("week",) if by is None else by, CASE_BY)
+    return _settled(sla, _sla, ds, f, by, detail=detail)
+
+
+def _sla(ds: Dataset, f: Filter, by: Sequence[str], *, detail: bool) -> pl.DataFrame:
     v = view(ds, f)
     return _rate_table(
         v,
