@@ -199,7 +199,7 @@ def test_first_response_by_week_by_hand_and_the_past_computed_once(views):
 
 def test_sla_by_week_by_hand_and_the_past_computed_once(views):
     ds = normalize(tables())  # no priority: due 48 h after creation (the default "other" target)
-    # week 1: h1, h2, h9 resolved within 48 h, h3 after 3 days 15 h: 3 of 4
+    # week 1: h1, h2, h9 resolved within 48 h, h3 after 3 days 14:59 h: 3 of 4
     # week 2 at A1: h4, h5, h10 within: 3 of 3; at A2 h6 too (resolved after 28 h): 4 of 4
     assert sla(ds, window(A1), ("week",)).rows() == [(W1, 4, 3, 0.75), (W2, 3, 3, 1.0)]
     assert views == [(W1, dt.date(2026, 3, 15), A1)]
