@@ -77,7 +77,7 @@ def age_bucket(age_s: pl.Expr | str = "age_s") -> pl.Expr:
 
     >>> pl.DataFrame({"age_s": [0.0, 14_399.0, 14_400.0, 86_400.0, 604_800.0]}).select(
     ...     age_bucket()).to_series().to_list()
-    ['< 4 h', '4-24 h', '4-24 h', '1-3 d', '>= 7 d']
+    ['< 4 h', '< 4 h', '4-24 h', '1-3 d', '>= 7 d']
     """
     e = pl.col(age_s) if isinstance(age_s, str) else age_s
     out = pl.lit(None, dtype=pl.String)
