@@ -102,7 +102,12 @@ def job_table(spec: dict) -> dict:
 
         # the default table, no case dimension asked for: the plan `tsdash metrics NAME` uses
         scope, tables = load_plan(
-            name, f, case_dims=False, case_filters=False, case_columns=TABLES[name].default_by
+            name,
+            f,
+            case_dims=False,
+            case_filters=False,
+            case_columns=TABLES[name].default_by,
+            inputs=TABLES[name].case_inputs_for(None, f),
         )
         ds = load_dataset(settings, scope, tables)
         t1 = time.perf_counter()

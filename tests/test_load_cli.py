@@ -18,10 +18,11 @@ from tsdash.cli import main
 from tsdash.config import Settings, SourceConfig
 from tsdash.demo import generate_to
 from tsdash.metrics import cli as mcli
+from tsdash.metrics.core import MetricError
 from tsdash.metrics.filters import Filter
 from tsdash.metrics.registry import TABLES
 from tsdash.sources import Scope, SourceError, load_dataset
-from tsdash.sources.scope import UNREADABLE_CASE_COLUMNS
+from tsdash.sources.scope import INPUT_CASE_COLUMNS, UNREADABLE_CASE_COLUMNS
 
 NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 TZ = "Europe/Berlin"
@@ -74,17 +75,45 @@ EXTRAS = {
     "queue": ["--queue", "payments_fraud"],
     "case_type": ["--case-type", "chargeback_abuse"],
     "channel": ["--channel", "livestream"],
+    "priority": ["--priority", "urgent"],
+    "team": ["--team", "Buyer & Live"],
+    "agent": ["--agent", "A03"],
 }
 # the informational columns no report shows: never read by `tsdash metrics`
 INFORMATIONAL = ("escalation_reason", "outcome", "status")
+# the reports that read neither input column (priority, the assignee) unless grouped or
+# filtered by one: a plain load of them leaves both out
+NO_INPUTS = (
+    "flow",
+    "handle-time",
+    "escalations",
+    "first-response",
+    "resolution-time",
+    "reopens",
+    "escalation-turnaround",
+    "arrivals",
+)
+
+
+def _want_inputs(name: str, extra: list[str], by: set[str]) -> set[str]:
+    """The input columns a plan must read, written out from the rule (not from the code's
+    own ``case_inputs_for``): what the report reads itself, priority for a priority filter or
+    grouping, the assignee for an agent or team filter or grouping."""
+    want = set() if name in NO_INPUTS else set(INPUT_CASE_COLUMNS)
+    if "--priority" in extra or "priority" in by:
+        want.add("priority")
+    if {"--team", "--agent"} & set(extra) or {"team", "agent_id"} & by:
+        want.add("assigned_agent_id")
+    return want
 
 
 @pytest.mark.parametrize("name", list(TABLES))
 @pytest.mark.parametrize("extra", list(EXTRAS))
 def test_every_report_is_the_same_with_pushdown(source, full, name, extra):
-    """Every report, with no filter, a queue, a case type and a channel: the plan's rows, tables
-    and columns give what a load of everything gives. The columns no report looks at are not
-    read: a case type or channel only when it filters."""
+    """Every report, with no filter, a queue, a case type, a channel, a priority, a team and an
+    agent: the plan's rows, tables and columns give what a load of everything gives. The
+    columns no report looks at are not read: a case type or channel only when it filters,
+    priority and the assignee only when the report needs them."""
     seen = {}
     extra = EXTRAS[extra]
 
@@ -101,7 +130,56 @@ def test_every_report_is_the_same_with_pushdown(source, full, name, extra):
     filtered = {"--case-type": "case_type", "--channel": "channel"}.get(extra[0] if extra else "")
     by = set(TABLES[name].default_by)
     want_unread = {c for c in UNREADABLE_CASE_COLUMNS if c != filtered and c not in by}
+    want_unread |= set(INPUT_CASE_COLUMNS) - _want_inputs(name, extra, by)
     assert set(seen["scope"].unread) == want_unread and set(INFORMATIONAL) <= want_unread
+
+
+@pytest.mark.parametrize("name", NO_INPUTS)
+@pytest.mark.parametrize("key", ["team", "agent_id", "priority"])
+def test_grouped_by_team_agent_or_priority_reads_its_input(source, full, name, key):
+    """A report that needs neither input column reads the one its grouping needs, and gives
+    what a load of everything gives."""
+    if key not in TABLES[name].allowed_by:
+        pytest.skip(f"{name} cannot be grouped by {key}")
+    seen = {}
+
+    def scoped(src, tz, scope, tables):
+        seen["scope"] = scope
+        return load_dataset(source, scope, tables)
+
+    argv = [name, *WINDOW, "--by", f"{key},week" if "week" in TABLES[name].allowed_by else key]
+    want = _run(source, argv, lambda src, tz: full, pushdown=False)
+    got = _run(source, argv, scoped, pushdown=True)
+    _same_csv(got, want)
+    needed = "priority" if key == "priority" else "assigned_agent_id"
+    assert needed not in seen["scope"].unread
+    assert set(INPUT_CASE_COLUMNS) - {needed} <= set(seen["scope"].unread)
+
+
+def test_a_load_without_an_input_column_holds_nulls_not_made_up_values(source, full):
+    """Without priority the due time is unknown (null, not created + the default target);
+    without the assignee the team is null; every other value and every row is the full
+    load's, and a table that needs a left-out column refuses the dataset."""
+    f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
+    scope, tables = mcli.load_plan("escalations", f, inputs=())
+    assert set(INPUT_CASE_COLUMNS) <= set(scope.unread)
+    narrow = load_dataset(source, scope, tables)
+    assert narrow.unread == frozenset(scope.unread)
+    wide = load_dataset(source, dataclasses.replace(scope, unread=()), tables)
+    assert narrow.cases.height == wide.cases.height > 0
+    for c in ("priority", "assigned_agent_id", "due_at", "team"):
+        assert narrow.cases[c].null_count() == narrow.cases.height, c
+    assert wide.cases["due_at"].null_count() == 0 and wide.cases["team"].null_count() < wide.cases.height
+    rest = [c for c in wide.cases.columns if c not in (*scope.unread, "due_at", "team")]
+    assert_frame_equal(narrow.cases.select(rest), wide.cases.select(rest))
+    # the tables: one that reads neither is the same; one that needs one refuses
+    assert_frame_equal(TABLES["escalations"].compute(narrow, f), TABLES["escalations"].compute(wide, f))
+    with pytest.raises(MetricError, match="sla needs the cases' assigned_agent_id, priority"):
+        TABLES["sla"].compute(narrow, f)
+    with pytest.raises(MetricError, match="escalations needs the cases' assigned_agent_id"):
+        TABLES["escalations"].compute(narrow, f, ("team", "week"))
+    with pytest.raises(MetricError, match="escalations needs the cases' priority"):
+        TABLES["escalations"].compute(narrow, dataclasses.replace(f, priorities=("urgent",)))
 
 
 @pytest.mark.parametrize(
@@ -121,7 +199,8 @@ def test_grouped_by_case_type_or_channel_reads_that_column(source, full, name):
         got = _run(source, argv, scoped, pushdown=True)
         _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
         assert got.count("\n") > 2, (name, key)  # a header and several groups
-        assert set(seen["scope"].unread) == set(UNREADABLE_CASE_COLUMNS) - {key}
+        want = set(UNREADABLE_CASE_COLUMNS) - {key}
+        assert set(seen["scope"].unread) == want | (set(INPUT_CASE_COLUMNS) - _want_inputs(name, [], {key}))
 
 
 def test_unread_columns_are_not_read_and_hold_nulls(source, full):
@@ -264,7 +343,8 @@ def test_the_shell_command_uses_the_plan(source, full, capsys, monkeypatch, tmp_
     [(scope, tables)] = loads
     assert tables == ("cases", "agents")
     assert scope.since == dt.datetime(2026, 5, 31, tzinfo=dt.UTC)  # Nov 2 - 130 d = Jun 25: Jun 1 - 1 d
-    assert scope.unread == UNREADABLE_CASE_COLUMNS
+    # handle time by agent reads the assignee; it needs no priority (no due time)
+    assert scope.unread == (*UNREADABLE_CASE_COLUMNS, "priority")
 
 
 def test_a_queue_with_only_older_cases_is_named_as_outside_the_cases_read(tmp_path):

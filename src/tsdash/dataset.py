@@ -115,6 +115,9 @@ class Dataset:
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     # the tables that were read (a load may ask for some only; the others are empty frames)
     read_tables: frozenset[str] = frozenset(TABLE_NAMES)
+    # case columns the load left out on purpose (``Scope.unread``): they hold nulls, and so does
+    # what derives from them (``due_at`` without ``priority``, ``team`` without the assignee)
+    unread: frozenset[str] = frozenset()
 
     def has(self, table: str) -> bool:
         """True when the source had this table and it was read (it may still have zero rows)."""
@@ -159,14 +162,30 @@ def due_at_expr(sla: SLAConfig) -> pl.Expr:
 
 
 def finish_cases(
-    cases: pl.DataFrame, agents: pl.DataFrame, sla: SLAConfig, had_escalated: bool
+    cases: pl.DataFrame,
+    agents: pl.DataFrame,
+    sla: SLAConfig,
+    had_escalated: bool,
+    unread: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
-    """Derive ``escalated`` (when absent), ``due_at`` and ``team`` on conformed cases."""
+    """Derive ``escalated`` (when absent), ``due_at`` and ``team`` on conformed cases.
+
+    ``unread``: case columns the load left out (``Scope.unread``). Without ``priority`` the due
+    time is not known and ``due_at`` is null; without ``assigned_agent_id`` ``team`` is null."""
     esc = pl.col("escalated") if had_escalated else pl.lit(None, dtype=pl.Boolean)
+    due = (
+        pl.lit(None, dtype=cases.schema["created_at"]).alias("due_at")
+        if "priority" in unread
+        else due_at_expr(sla)
+    )
     cases = cases.with_columns(
         pl.coalesce(esc, pl.col("escalated_at").is_not_null()).alias("escalated"),
         pl.col("reopened_count").fill_null(0),
-    ).with_columns(due_at_expr(sla))
+    ).with_columns(due)
+    if "assigned_agent_id" in unread:
+        return cases.drop("team", strict=False).with_columns(
+            pl.lit(None, dtype=agents.schema["team"]).alias("team")
+        )
     # the team of the assigned agent (the agent's first row): a lookup adds the one column, where
     # a join copied every column of the cases (10M cases: 1.6 GB more at the peak)
     teams = (
@@ -185,11 +204,13 @@ def normalize(
     sla: SLAConfig | None = None,
     report: ValidationReport | None = None,
     read_tables: frozenset[str] | None = None,
+    unread: frozenset[str] = frozenset(),
 ) -> Dataset:
     """Build a :class:`Dataset` from frames that already satisfy the contract's rules.
 
     Missing optional tables become empty frames (``Dataset.has`` tells them apart).
-    ``read_tables``: the tables the load asked for (default: all).
+    ``read_tables``: the tables the load asked for (default: all). ``unread``: the case columns
+    the load left out on purpose (``Scope.unread``; see :func:`finish_cases`).
     """
     sla = sla or SLAConfig()
     present = frozenset(t for t in TABLE_NAMES if t in tables and tables[t] is not None)
@@ -197,7 +218,7 @@ def normalize(
     for t in TABLE_NAMES:
         frames[t] = _conform(t, tables[t]) if t in present else empty_frame(t)
     had_escalated = "cases" in present and "escalated" in tables["cases"].columns
-    frames["cases"] = finish_cases(frames["cases"], frames["agents"], sla, had_escalated)
+    frames["cases"] = finish_cases(frames["cases"], frames["agents"], sla, had_escalated, unread)
     agents = frames["agents"]
     if "agents" in present and "active" not in tables["agents"].columns:
         agents = agents.with_columns(pl.col("active").fill_null(True))
@@ -208,4 +229,5 @@ def normalize(
         report=report or ValidationReport("frames"),
         sla=sla,
         read_tables=frozenset(TABLE_NAMES) if read_tables is None else read_tables,
+        unread=frozenset(unread),
     )

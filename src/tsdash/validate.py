@@ -713,7 +713,10 @@ def validate_tables(
             frames = {}
     clean = {t: f.drop(ROW) for t, f in frames.items()}
     read = frozenset(wanted)
-    return normalize(clean, sla=sla, report=report, read_tables=read) if clean else _empty(report, sla, read)
+    unread = frozenset(origins["cases"].unread) if "cases" in origins else frozenset()
+    if not clean:
+        return _empty(report, sla, read)
+    return normalize(clean, sla=sla, report=report, read_tables=read, unread=unread)
 
 
 def _empty(report: ValidationReport, sla: SLAConfig, read_tables: frozenset[str]) -> Dataset:

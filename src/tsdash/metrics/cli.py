@@ -79,6 +79,7 @@ def load_plan(
     case_dims: bool = True,
     case_filters: bool = True,
     case_columns: Iterable[str] | None = None,
+    inputs: Iterable[str] | None = None,
 ):
     """(scope, tables) a load for ``metric`` over ``f`` needs: the rows of the window and of the
     history the app keeps before it (:func:`tsdash.metrics.history.history_scope`: the previous
@@ -90,6 +91,12 @@ def load_plan(
     outcome, status), those the report filters or groups by; the others are not read (no table
     of :data:`TABLES` shows them; tests/test_load_cli.py checks every report against a load of
     every column). None reads them all.
+
+    ``inputs``: of the text case columns a derived column reads
+    (:data:`tsdash.sources.scope.INPUT_CASE_COLUMNS`: priority, the assignee), those the report
+    needs (:meth:`tsdash.metrics.registry.TableDef.case_inputs_for`); the others are not read and
+    the dataset holds nulls in them, in ``due_at`` and in ``team`` (and names them in
+    ``Dataset.unread``, which the table then checks). None reads them all.
 
     ``quality`` without the case's dimensions (``case_dims=False``: no queue, priority, case type
     or channel to filter or group by) reads no case rows, only the cases table's columns (still
@@ -104,10 +111,11 @@ def load_plan(
     import dataclasses
 
     from tsdash.metrics.history import history_scope
-    from tsdash.sources.scope import UNREADABLE_CASE_COLUMNS
+    from tsdash.sources.scope import INPUT_CASE_COLUMNS, UNREADABLE_CASE_COLUMNS
 
     keep = set(UNREADABLE_CASE_COLUMNS if case_columns is None else case_columns)
-    unread = tuple(c for c in UNREADABLE_CASE_COLUMNS if c not in keep)
+    keep |= set(INPUT_CASE_COLUMNS if inputs is None else inputs)
+    unread = tuple(c for c in (*UNREADABLE_CASE_COLUMNS, *INPUT_CASE_COLUMNS) if c not in keep)
     scope = dataclasses.replace(history_scope(f), unread=unread)
     if metric in NO_CASE_ROWS and not case_dims:
         scope = dataclasses.replace(scope, no_case_rows=True)
@@ -311,12 +319,20 @@ def run(
             )
             case_filters = any(getattr(args, o, None) for o in _CASE_DIM_OPTIONS)
             used = {o for o in _CASE_DIM_OPTIONS if getattr(args, o, None)} | set(by or td.default_by)
+            asked = Filter(
+                start,
+                end,
+                tz=tz,
+                as_of=as_of,
+                **{field: tuple(getattr(args, opt, None) or ()) for opt, (field, _) in _DIM_OPTIONS.items()},
+            )
             scope, tables = load_plan(
                 metric,
                 Filter(start, end, tz=tz, as_of=as_of),
                 case_dims=case_dims,
                 case_filters=case_filters,
                 case_columns=used,
+                inputs=td.case_inputs_for(by, asked),
             )
             ds = ds_loader(args.source, tz, scope, tables)
         else:

@@ -18,7 +18,9 @@ from tsdash.metrics import flow_extra as fx
 from tsdash.metrics import live_extra as lx
 from tsdash.metrics import quality_extra as qx
 from tsdash.metrics import tables as t
+from tsdash.metrics.core import MetricError
 from tsdash.metrics.filters import Filter
+from tsdash.sources.scope import INPUT_CASE_COLUMNS
 
 Direction = Literal["higher_better", "lower_better", "neutral"]
 
@@ -38,6 +40,34 @@ class TableDef:
     # True: fn takes ``values=`` and computes only those value columns (the duration tables,
     # whose quantiles are most of their cost)
     computes_subset: bool = False
+    # Of the case columns a load may leave out for a derived column
+    # (tsdash.sources.scope.INPUT_CASE_COLUMNS: priority for due_at, assigned_agent_id for the
+    # agent and team), those the table reads whatever its grouping and filter; a grouping or
+    # filter by priority, agent or team adds its own (case_inputs_for). Default: both, which
+    # leaves nothing out. tests/test_load_cli.py checks each report's plan against a full load.
+    case_inputs: frozenset[str] = frozenset(INPUT_CASE_COLUMNS)
+
+    def case_inputs_for(self, by: Sequence[str] | None, f: Filter) -> frozenset[str]:
+        """The input case columns this table needs for grouping ``by`` (None: the default) and
+        filter ``f``: what it reads itself, ``priority`` for a priority grouping or filter,
+        ``assigned_agent_id`` for an agent or team grouping or filter.
+
+        >>> import datetime as dt
+        >>> week = Filter(dt.date(2026, 3, 2), dt.date(2026, 3, 8))
+        >>> TABLES["escalations"].case_inputs_for(None, week)
+        frozenset()
+        >>> sorted(TABLES["escalations"].case_inputs_for(("team", "week"), week))
+        ['assigned_agent_id']
+        >>> sorted(TABLES["sla"].case_inputs_for(None, week))
+        ['assigned_agent_id', 'priority']
+        """
+        keys = set(self.default_by if by is None else by)
+        need = set(self.case_inputs)
+        if "priority" in keys or f.priorities:
+            need.add("priority")
+        if keys & {"agent_id", "team"} or f.agents or f.teams:
+            need.add("assigned_agent_id")
+        return frozenset(need)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -55,7 +85,17 @@ class TableDef:
         values: Sequence[str] | None = None,
     ) -> pl.DataFrame:
         """The table; ``values`` asks for these value columns only: a table that
-        ``computes_subset`` computes just those (and its count), any other all of its columns."""
+        ``computes_subset`` computes just those (and its count), any other all of its columns.
+
+        A dataset loaded without a case column the table needs here (``ds.unread``, see
+        :meth:`case_inputs_for`) is refused with a :class:`MetricError`, never computed on its
+        nulls."""
+        missing = sorted(self.case_inputs_for(by, f) & ds.unread)
+        if missing:
+            raise MetricError(
+                f"{self.name} needs the cases' {', '.join(missing)}, which this load left out; "
+                "load the data with every column (tsdash.sources.load_dataset without Scope.unread)"
+            )
         kw: dict = {"detail": detail}
         if self.uses_pass_mark:
             kw["pass_mark"] = pass_mark
@@ -108,6 +148,7 @@ TABLES: dict[str, TableDef] = {
             t.FLOW_BY,
             ("inflow", "outflow", "backlog"),
             "Inflow, outflow and end-of-day backlog per local day.",
+            case_inputs=frozenset(),
         ),
         TableDef(
             "handle-time",
@@ -117,6 +158,7 @@ TABLES: dict[str, TableDef] = {
             ("cases", "aht_s", "median_s", "p90_s"),
             "Handle time of resolved cases per assigned agent and week of resolution.",
             computes_subset=True,
+            case_inputs=frozenset(),
         ),
         TableDef(
             "quality",
@@ -134,6 +176,7 @@ TABLES: dict[str, TableDef] = {
             _CASE_BY,
             ("created", "escalated", "escalation_rate"),
             "Escalation rate of cases per week of creation.",
+            case_inputs=frozenset(),
         ),
         TableDef(
             "sla",
@@ -160,6 +203,7 @@ TABLES: dict[str, TableDef] = {
             ("cases", "mean_s", "median_s", "p90_s"),
             "First response time per week of the first response.",
             computes_subset=True,
+            case_inputs=frozenset(),
         ),
         TableDef(
             "resolution-time",
@@ -169,6 +213,7 @@ TABLES: dict[str, TableDef] = {
             ("cases", "mean_s", "median_s", "p90_s"),
             "Resolution time per week of resolution.",
             computes_subset=True,
+            case_inputs=frozenset(),
         ),
         TableDef(
             "reopens",
@@ -177,6 +222,7 @@ TABLES: dict[str, TableDef] = {
             _CASE_BY,
             ("resolved", "reopened", "reopen_rate"),
             "Reopen rate of cases per week of resolution.",
+            case_inputs=frozenset(),
         ),
         TableDef(
             "workload",
@@ -195,6 +241,7 @@ TABLES: dict[str, TableDef] = {
             ("escalations", "mean_s", "median_s", "p90_s"),
             "Escalation turnaround per week of the escalation's resolution.",
             computes_subset=True,
+            case_inputs=frozenset(),
         ),
         TableDef(
             "throughput",
@@ -263,6 +310,7 @@ TABLES: dict[str, TableDef] = {
             fx.ARRIVALS_BY,
             fx.ARRIVALS_VALUES,
             "Cases created per weekday and hour of day (display zone) and mean arrivals per hour.",
+            case_inputs=frozenset(),
         ),
         TableDef(
             "time-to-clear",

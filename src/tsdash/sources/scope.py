@@ -35,6 +35,18 @@ from tsdash.schema import CONTRACT
 # groups by one must read it.
 UNREADABLE_CASE_COLUMNS = ("case_type", "channel", "escalation_reason", "outcome", "status")
 
+# Optional text case columns that a derived column reads but no row rule does: ``priority`` (the
+# SLA target of ``due_at``) and ``assigned_agent_id`` (``agent_id`` and ``team``). A report that
+# needs neither (:meth:`tsdash.metrics.registry.TableDef.case_inputs_for`) may leave them out;
+# the dataset then holds nulls in them and in ``due_at`` and ``team``, never a made-up value, and
+# records them in ``Dataset.unread``: a table that needs one refuses such a dataset. Text has no
+# unreadable value, so leaving them out excludes no case the full load keeps (``sla_due_at``
+# and ``reopened_count`` can hold one and are always read).
+INPUT_CASE_COLUMNS = ("priority", "assigned_agent_id")
+
+#: every case column a load may leave out
+LEAVABLE_CASE_COLUMNS = (*UNREADABLE_CASE_COLUMNS, *INPUT_CASE_COLUMNS)
+
 DIMENSION_COLUMNS = {
     "queues": "queue",
     "priorities": "priority",
@@ -59,7 +71,7 @@ class Scope:
     # QA report whose numbers come from the reviews and the agents alone (tsdash metrics quality
     # without a case dimension). Reviews are not checked against the cases then.
     no_case_rows: bool = False
-    # Columns of ``cases`` not read (of UNREADABLE_CASE_COLUMNS): a report that looks at none of
+    # Columns of ``cases`` not read (of LEAVABLE_CASE_COLUMNS): a report that looks at none of
     # them (tsdash metrics, see tsdash.metrics.cli.load_plan). They hold nulls in the dataset.
     unread: tuple[str, ...] = ()
 
@@ -67,10 +79,10 @@ class Scope:
         for b in (self.since, self.until):
             if b is not None and b.tzinfo is None:
                 raise ValueError("Scope bounds must be time-zone aware")
-        wrong = [c for c in self.unread if c not in UNREADABLE_CASE_COLUMNS]
+        wrong = [c for c in self.unread if c not in LEAVABLE_CASE_COLUMNS]
         if wrong:
             raise ValueError(
-                f"Scope.unread: {wrong} must be read (only {UNREADABLE_CASE_COLUMNS} may be left out)"
+                f"Scope.unread: {wrong} must be read (only {LEAVABLE_CASE_COLUMNS} may be left out)"
             )
         for key, name in DIMENSION_COLUMNS.items():
             if name in self.unread and getattr(self, key):
