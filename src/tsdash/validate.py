@@ -493,8 +493,18 @@ def _quarantine(ctx: _Ctx, typed: pl.DataFrame, bad: list[tuple[str, pl.DataFram
             ),
         )
         out_rows.update(rows["row"].to_list())
-    # rule checks on rows whose values were readable for the checked column
-    for rule, col, mask in _rules(table, typed):
+    # rule checks on rows whose values were readable for the checked column; every rule's count
+    # in one pass first (the rules run in parallel), then the rows of a rule that some row breaks
+    # (10M cases, no row breaking a rule: 0.23 -> 0.20 s for the cases, one profile each)
+    rules = _rules(table, typed)
+    counts = (
+        typed.select(mask.sum().alias(f"r{i}") for i, (_, _, mask) in enumerate(rules)).row(0)
+        if rules
+        else ()
+    )
+    for (rule, col, mask), broken in zip(rules, counts, strict=True):
+        if not broken:
+            continue
         hit = typed.filter(mask)
         if col is not None and rule == "null_required":
             unread = {r for c, rows in bad if c == col for r in rows[ROW].to_list()}
