@@ -98,12 +98,15 @@ NO_INPUTS = (
 def _want_inputs(name: str, extra: list[str], by: set[str]) -> set[str]:
     """The input columns a plan must read, written out from the rule (not from the code's
     own ``case_inputs_for``): what the report reads itself, priority for a priority filter or
-    grouping, the assignee for an agent or team filter or grouping."""
+    grouping, the assignee for an agent filter or grouping, the assignee and the team for a
+    team's."""
     want = set() if name in NO_INPUTS else set(INPUT_CASE_COLUMNS)
     if "--priority" in extra or "priority" in by:
         want.add("priority")
-    if {"--team", "--agent"} & set(extra) or {"team", "agent_id"} & by:
+    if "--agent" in extra or "agent_id" in by:
         want.add("assigned_agent_id")
+    if "--team" in extra or "team" in by:
+        want |= {"assigned_agent_id", "team"}
     return want
 
 
@@ -151,14 +154,16 @@ def test_grouped_by_team_agent_or_priority_reads_its_input(source, full, name, k
     want = _run(source, argv, lambda src, tz: full, pushdown=False)
     got = _run(source, argv, scoped, pushdown=True)
     _same_csv(got, want)
-    needed = "priority" if key == "priority" else "assigned_agent_id"
-    assert needed not in seen["scope"].unread
-    assert set(INPUT_CASE_COLUMNS) - {needed} <= set(seen["scope"].unread)
+    needed = {"priority": {"priority"}, "agent_id": {"assigned_agent_id"}}.get(
+        key, {"assigned_agent_id", "team"}
+    )
+    assert not needed & set(seen["scope"].unread)
+    assert set(INPUT_CASE_COLUMNS) - needed <= set(seen["scope"].unread)
 
 
 def test_a_load_without_an_input_column_holds_nulls_not_made_up_values(source, full):
     """Without priority the due time is unknown (null, not created + the default target);
-    without the assignee the team is null; every other value and every row is the full
+    without the assignee, or with the team left underived, the team is null; every other value and every row is the full
     load's, and a table that needs a left-out column refuses the dataset."""
     f = Filter(dt.date(2026, 11, 2), dt.date(2026, 11, 22), tz=TZ, as_of=NOW)
     scope, tables = mcli.load_plan("escalations", f, inputs=())
@@ -169,15 +174,25 @@ def test_a_load_without_an_input_column_holds_nulls_not_made_up_values(source, f
     assert narrow.cases.height == wide.cases.height > 0
     for c in ("priority", "assigned_agent_id", "due_at", "team"):
         assert narrow.cases[c].null_count() == narrow.cases.height, c
+    # by agent: the assignee is read, the team is not derived
+    by_agent = load_dataset(
+        source, mcli.load_plan("handle-time", f, inputs=("assigned_agent_id",))[0], tables
+    )
+    assert by_agent.unread >= {"priority", "team"} and "assigned_agent_id" not in by_agent.unread
+    assert by_agent.cases["assigned_agent_id"].null_count() < by_agent.cases.height
+    assert by_agent.cases["team"].null_count() == by_agent.cases.height
+    assert_frame_equal(TABLES["handle-time"].compute(by_agent, f), TABLES["handle-time"].compute(wide, f))
     assert wide.cases["due_at"].null_count() == 0 and wide.cases["team"].null_count() < wide.cases.height
     rest = [c for c in wide.cases.columns if c not in (*scope.unread, "due_at", "team")]
     assert_frame_equal(narrow.cases.select(rest), wide.cases.select(rest))
     # the tables: one that reads neither is the same; one that needs one refuses
     assert_frame_equal(TABLES["escalations"].compute(narrow, f), TABLES["escalations"].compute(wide, f))
-    with pytest.raises(MetricError, match="sla needs the cases' assigned_agent_id, priority"):
+    with pytest.raises(MetricError, match="sla needs the cases' assigned_agent_id, priority, team"):
         TABLES["sla"].compute(narrow, f)
-    with pytest.raises(MetricError, match="escalations needs the cases' assigned_agent_id"):
+    with pytest.raises(MetricError, match="escalations needs the cases' assigned_agent_id, team, which"):
         TABLES["escalations"].compute(narrow, f, ("team", "week"))
+    with pytest.raises(MetricError, match="escalations needs the cases' team, which"):
+        TABLES["escalations"].compute(by_agent, dataclasses.replace(f, teams=("Buyer & Live",)))
     with pytest.raises(MetricError, match="escalations needs the cases' priority"):
         TABLES["escalations"].compute(narrow, dataclasses.replace(f, priorities=("urgent",)))
 
@@ -343,8 +358,8 @@ def test_the_shell_command_uses_the_plan(source, full, capsys, monkeypatch, tmp_
     [(scope, tables)] = loads
     assert tables == ("cases", "agents")
     assert scope.since == dt.datetime(2026, 5, 31, tzinfo=dt.UTC)  # Nov 2 - 130 d = Jun 25: Jun 1 - 1 d
-    # handle time by agent reads the assignee; it needs no priority (no due time)
-    assert scope.unread == (*UNREADABLE_CASE_COLUMNS, "priority")
+    # handle time by agent reads the assignee; it needs no priority (no due time) and no team
+    assert scope.unread == (*UNREADABLE_CASE_COLUMNS, "priority", "team")
 
 
 def test_a_queue_with_only_older_cases_is_named_as_outside_the_cases_read(tmp_path):

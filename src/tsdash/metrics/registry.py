@@ -42,31 +42,35 @@ class TableDef:
     computes_subset: bool = False
     # Of the case columns a load may leave out for a derived column
     # (tsdash.sources.scope.INPUT_CASE_COLUMNS: priority for due_at, assigned_agent_id for the
-    # agent and team), those the table reads whatever its grouping and filter; a grouping or
-    # filter by priority, agent or team adds its own (case_inputs_for). Default: both, which
-    # leaves nothing out. tests/test_load_cli.py checks each report's plan against a full load.
+    # agent, team), those the table reads whatever its grouping and filter; a grouping or filter
+    # by priority, agent or team adds its own (case_inputs_for). Default: all, which leaves
+    # nothing out. tests/test_load_cli.py checks each report's plan against a full load.
     case_inputs: frozenset[str] = frozenset(INPUT_CASE_COLUMNS)
 
     def case_inputs_for(self, by: Sequence[str] | None, f: Filter) -> frozenset[str]:
         """The input case columns this table needs for grouping ``by`` (None: the default) and
         filter ``f``: what it reads itself, ``priority`` for a priority grouping or filter,
-        ``assigned_agent_id`` for an agent or team grouping or filter.
+        ``assigned_agent_id`` for an agent grouping or filter, and ``team`` with it for a team's.
 
         >>> import datetime as dt
         >>> week = Filter(dt.date(2026, 3, 2), dt.date(2026, 3, 8))
         >>> TABLES["escalations"].case_inputs_for(None, week)
         frozenset()
         >>> sorted(TABLES["escalations"].case_inputs_for(("team", "week"), week))
+        ['assigned_agent_id', 'team']
+        >>> sorted(TABLES["handle-time"].case_inputs_for(None, week))  # by agent and week
         ['assigned_agent_id']
         >>> sorted(TABLES["sla"].case_inputs_for(None, week))
-        ['assigned_agent_id', 'priority']
+        ['assigned_agent_id', 'priority', 'team']
         """
         keys = set(self.default_by if by is None else by)
         need = set(self.case_inputs)
         if "priority" in keys or f.priorities:
             need.add("priority")
-        if keys & {"agent_id", "team"} or f.agents or f.teams:
+        if "agent_id" in keys or f.agents:
             need.add("assigned_agent_id")
+        if "team" in keys or f.teams:
+            need |= {"assigned_agent_id", "team"}
         return frozenset(need)
 
     @property

@@ -36,13 +36,14 @@ from tsdash.schema import CONTRACT
 UNREADABLE_CASE_COLUMNS = ("case_type", "channel", "escalation_reason", "outcome", "status")
 
 # Optional text case columns that a derived column reads but no row rule does: ``priority`` (the
-# SLA target of ``due_at``) and ``assigned_agent_id`` (``agent_id`` and ``team``). A report that
-# needs neither (:meth:`tsdash.metrics.registry.TableDef.case_inputs_for`) may leave them out;
-# the dataset then holds nulls in them and in ``due_at`` and ``team``, never a made-up value, and
-# records them in ``Dataset.unread``: a table that needs one refuses such a dataset. Text has no
-# unreadable value, so leaving them out excludes no case the full load keeps (``sla_due_at``
-# and ``reopened_count`` can hold one and are always read).
-INPUT_CASE_COLUMNS = ("priority", "assigned_agent_id")
+# SLA target of ``due_at``) and ``assigned_agent_id`` (``agent_id``, and ``team`` through the
+# agents table); and ``team`` itself, which is not read but derived, and is left underived. A
+# report that needs none of them (:meth:`tsdash.metrics.registry.TableDef.case_inputs_for`) may
+# leave them out; the dataset then holds nulls in them and in ``due_at``, never a made-up
+# value, and records them in ``Dataset.unread``: a table that needs one refuses such a dataset.
+# Text has no unreadable value, so leaving them out excludes no case the full load keeps
+# (``sla_due_at`` and ``reopened_count`` can hold one and are always read).
+INPUT_CASE_COLUMNS = ("priority", "assigned_agent_id", "team")
 
 #: every case column a load may leave out
 LEAVABLE_CASE_COLUMNS = (*UNREADABLE_CASE_COLUMNS, *INPUT_CASE_COLUMNS)
