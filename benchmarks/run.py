@@ -16,6 +16,7 @@ Method (docs/PERFORMANCE.md):
 * tsdash, pandas and DuckDB are interleaved (repetition outermost, then table, then engine), so
   that a load from other processes on the machine hits all three alike; figures are medians;
 * "in memory" figures run the three engines in one process on data already loaded, interleaved;
+  each tsdash call computes the whole table (no table or settled part remembered from another);
 * the whole-process CLI figures time ``tsdash metrics ...`` and ``python benchmarks/pandas_cli.py``
   from the shell (imports included), interleaved.
 
