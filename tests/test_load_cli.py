@@ -479,6 +479,35 @@ def test_quality_from_sqlite_reads_no_case_rows(source, full, tmp_path):
         load_dataset(settings, scope, tables)
 
 
+def test_input_columns_left_out_from_sqlite(source, full, tmp_path):
+    """SQLite: the SELECT leaves out priority and the assignee (and the team is not derived)
+    where the report needs none of them; every report here prints what a load of everything
+    prints, with and without a team or priority filter."""
+    db = tmp_path / "demo.sqlite"
+    generate_to(f"sqlite:///{db}", days=240, agents=10, seed=11, now=NOW)
+    settings = Settings(source=SourceConfig(location=f"sqlite:///{db}"))
+    seen = []
+
+    def scoped(src, tz, scope, tables):
+        seen.append(set(scope.unread) & set(INPUT_CASE_COLUMNS))
+        return load_dataset(settings, scope, tables)
+
+    for name, extra, unread in [
+        ("escalations", [], {"priority", "assigned_agent_id", "team"}),
+        ("escalations", ["--team", "Buyer & Live"], {"priority"}),
+        ("escalations", ["--priority", "urgent"], {"assigned_agent_id", "team"}),
+        ("handle-time", [], {"priority", "team"}),
+        ("flow", ["--agent", "A03"], {"priority", "team"}),
+        ("sla", [], set()),
+    ]:
+        argv = [name, *WINDOW, *extra]
+        _same_csv(
+            _run(settings, argv, scoped, pushdown=True),
+            _run(source, argv, lambda src, tz: full, pushdown=False),
+        )
+        assert seen[-1] == unread, (name, extra)
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_quality_without_a_reviews_table_or_from_csv(tmp_path, fmt):
     """No case rows from a Parquet folder (none read) or a CSV folder (read whole, then cut),
@@ -527,8 +556,9 @@ def test_quality_without_a_reviews_table_or_from_csv(tmp_path, fmt):
 
 
 def test_unread_columns_from_postgresql(source, full, pg_url):
-    """PostgreSQL: the SELECT leaves the columns out; escalations, by queue and by case type,
-    print what a load of every column prints."""
+    """PostgreSQL: the SELECT leaves the columns out; escalations (by queue, by case type, for a
+    team and a priority), handle time (by agent, by team) and SLA print what a load of every
+    column prints."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -548,8 +578,18 @@ def test_unread_columns_from_postgresql(source, full, pg_url):
         assert narrow.cases.height > 1000 and narrow.report.fatal == []
         assert all(narrow.cases[c].null_count() == narrow.cases.height for c in UNREADABLE_CASE_COLUMNS)
         assert narrow.cases["queue"].null_count() == 0
-        for extra in ([], ["--by", "queue,week"], ["--by", "case_type"]):
-            argv = ["escalations", *WINDOW, *extra]
+        for name, extra in [
+            ("escalations", []),
+            ("escalations", ["--by", "queue,week"]),
+            ("escalations", ["--by", "case_type"]),
+            # priority, the assignee and the team left out, or read for a filter or grouping
+            ("escalations", ["--team", "Buyer & Live"]),
+            ("escalations", ["--priority", "urgent"]),
+            ("handle-time", []),
+            ("handle-time", ["--by", "team,week"]),
+            ("sla", []),
+        ]:
+            argv = [name, *WINDOW, *extra]
             got = _run(settings, argv, lambda src, tz, sc, tb: load_dataset(settings, sc, tb), pushdown=True)
             _same_csv(got, _run(source, argv, lambda src, tz: full, pushdown=False))
             assert got.count("\n") > 2, extra

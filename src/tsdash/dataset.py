@@ -116,7 +116,8 @@ class Dataset:
     # the tables that were read (a load may ask for some only; the others are empty frames)
     read_tables: frozenset[str] = frozenset(TABLE_NAMES)
     # case columns the load left out on purpose (``Scope.unread``): they hold nulls, and so does
-    # what derives from them (``due_at`` without ``priority``, ``team`` without the assignee)
+    # what derives from them (``due_at`` without ``priority``, ``team`` without the assignee or
+    # left underived)
     unread: frozenset[str] = frozenset()
 
     def has(self, table: str) -> bool:

@@ -92,11 +92,12 @@ def load_plan(
     of :data:`TABLES` shows them; tests/test_load_cli.py checks every report against a load of
     every column). None reads them all.
 
-    ``inputs``: of the text case columns a derived column reads
-    (:data:`tsdash.sources.scope.INPUT_CASE_COLUMNS`: priority, the assignee), those the report
-    needs (:meth:`tsdash.metrics.registry.TableDef.case_inputs_for`); the others are not read and
-    the dataset holds nulls in them, in ``due_at`` and in ``team`` (and names them in
-    ``Dataset.unread``, which the table then checks). None reads them all.
+    ``inputs``: of the case columns a derived column reads or is
+    (:data:`tsdash.sources.scope.INPUT_CASE_COLUMNS`: priority, the assignee, the team), those
+    the report needs (:meth:`tsdash.metrics.registry.TableDef.case_inputs_for`); the others are
+    not read (the team not derived) and the dataset holds nulls in them and, without priority,
+    in ``due_at`` (and names them in ``Dataset.unread``, which the table then checks). None
+    reads them all.
 
     ``quality`` without the case's dimensions (``case_dims=False``: no queue, priority, case type
     or channel to filter or group by) reads no case rows, only the cases table's columns (still
