@@ -81,8 +81,8 @@ EXTRAS = {
 }
 # the informational columns no report shows: never read by `tsdash metrics`
 INFORMATIONAL = ("escalation_reason", "outcome", "status")
-# the reports that read neither input column (priority, the assignee) unless grouped or
-# filtered by one: a plain load of them leaves both out
+# the reports that read no input column (priority, the assignee, the team) unless grouped or
+# filtered by one: a plain load of them leaves all three out
 NO_INPUTS = (
     "flow",
     "handle-time",
@@ -116,7 +116,7 @@ def test_every_report_is_the_same_with_pushdown(source, full, name, extra):
     """Every report, with no filter, a queue, a case type, a channel, a priority, a team and an
     agent: the plan's rows, tables and columns give what a load of everything gives. The
     columns no report looks at are not read: a case type or channel only when it filters,
-    priority and the assignee only when the report needs them."""
+    priority, the assignee and the team only when the report needs them."""
     seen = {}
     extra = EXTRAS[extra]
 
